@@ -1,0 +1,136 @@
+"""`VectorEnv`: the suite API over N single-copy simulators (in-process or subprocesses)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import torch
+
+from envs.core import MultiAgentEnv
+from envs.spec import EnvSpec
+from envs.timestep import TimeStep
+from envs.vector.copy import CopyEnv, CopySpec, CopyStep
+from envs.vector.subproc import SubprocVector
+from envs.vector.sync import SyncVector
+
+VECTORS = ("sync", "subproc")
+
+
+class VectorEnv(MultiAgentEnv):
+    """Batches `len(env_fns)` copies; copy i is seeded with `seed + i`.
+
+    `vector="sync"` steps the copies in this process, `vector="subproc"` in one worker
+    process each. Both run the same per-copy code, so the same seed gives the same
+    numbers with either.
+    """
+
+    def __init__(
+        self,
+        env_fns: Sequence[Callable[[], CopyEnv]],
+        *,
+        name: str,
+        family: str,
+        vector: str = "sync",
+        device: str | torch.device = "cpu",
+        seed: int | None = None,
+        validate_actions: bool = True,
+        metadata: Mapping[str, object] | None = None,
+    ):
+        if vector not in VECTORS:
+            raise ValueError(f"unknown vector {vector!r}; choose one of {list(VECTORS)}")
+        if len(env_fns) < 1:
+            raise ValueError("num_envs must be >= 1")
+        self._vector = SyncVector(env_fns) if vector == "sync" else SubprocVector(env_fns)
+        cs: CopySpec = self._vector.spec
+        spec = EnvSpec(
+            name=name,
+            family=family,
+            backend=vector,
+            agents=cs.agents,
+            observation_spaces=dict(cs.observation_spaces),
+            action_spaces=dict(cs.action_spaces),
+            state_space=cs.state_space,
+            num_envs=len(env_fns),
+            device=torch.device(device),
+            max_episode_steps=cs.max_episode_steps,
+            has_costs=cs.has_costs,
+            has_action_masks=cs.has_action_masks,
+            info_keys=cs.all_info_keys,
+            metadata=dict(metadata or {}),
+        )
+        super().__init__(spec, seed=seed, validate_actions=validate_actions)
+
+    def _reset(self, seed: int | None) -> TimeStep:
+        n = self.spec.num_envs
+        seeds = [None] * n if seed is None else [seed + i for i in range(n)]
+        return self._collate(self._vector.reset(seeds))
+
+    def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
+        arrays = {a: _to_numpy(actions[a]) for a in self.spec.agents}
+        per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
+        return self._collate(self._vector.step(per_copy))
+
+    def close(self) -> None:
+        self._vector.close()
+
+    def _collate(self, steps: list[CopyStep]) -> TimeStep:
+        """Stack per-copy numpy results into batched tensors on the env's device.
+
+        Copies hand over arrays they no longer touch (the `CopyEnv` contract), so a
+        batch of one is a view rather than a copy: at one copy of a fast simulator
+        this hand-off is most of the suite's overhead.
+        """
+        spec = self.spec
+        agents = spec.agents
+        one = len(steps) == 1
+        to_device = spec.device.type != "cpu"
+
+        def tensor(arrays: list[np.ndarray]) -> torch.Tensor:
+            t = torch.from_numpy(arrays[0][None] if one else np.stack(arrays))
+            return t.to(spec.device) if to_device else t
+
+        obs = {a: tensor([s.obs[a] for s in steps]) for a in agents}
+        state = tensor([s.state for s in steps])
+        ended = [s.final_obs is not None for s in steps]
+        if any(ended):
+            final_obs = {
+                a: tensor([s.final_obs[a] if e else s.obs[a] for s, e in zip(steps, ended, strict=False)])
+                for a in agents
+            }
+            final_state = tensor(
+                [s.final_state if e else s.state for s, e in zip(steps, ended, strict=False)]
+            )
+        else:
+            final_obs, final_state = obs, state
+        reward = dict(zip(agents, tensor([s.reward for s in steps]).unbind(1), strict=False))
+        cost = (
+            dict(zip(agents, tensor([s.cost for s in steps]).unbind(1), strict=False))
+            if spec.has_costs
+            else None
+        )
+        mask = (
+            {a: tensor([s.action_mask[a] for s in steps]) for a in agents} if spec.has_action_masks else None
+        )
+        terminated = tensor([np.array(s.terminated) for s in steps])
+        truncated = tensor([np.array(s.truncated) for s in steps])
+        keys = spec.info_keys
+        info_values = tensor([np.array([s.info[k] for k in keys], np.float32) for s in steps])
+        return TimeStep(
+            obs=obs,
+            state=state,
+            reward=reward,
+            terminated=terminated,
+            truncated=truncated,
+            final_obs=final_obs,
+            final_state=final_state,
+            cost=cost,
+            action_mask=mask,
+            info=dict(zip(keys, info_values.unbind(1), strict=False)),
+        )
+
+
+def _to_numpy(action: torch.Tensor) -> np.ndarray:
+    if action.device.type == "cpu" and not action.requires_grad:
+        return action.numpy()
+    return action.detach().cpu().numpy()

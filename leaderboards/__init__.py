@@ -1,0 +1,1 @@
+"""Sweeps, aggregation and generated leaderboard tables (issue 8)."""

@@ -1,0 +1,1 @@
+"""Safe Multi-Agent MuJoCo: MaMuJoCo robots split into agents, with cost signals (issue 3)."""
