@@ -17,6 +17,7 @@ from pettingzoo.utils.env import ParallelEnv
 
 from envs.core import MultiAgentEnv
 from envs.spec import action_mask_size
+from envs.timestep import TimeStep
 from envs.vector.copy import CopySpec, CopyStep
 from envs.vector.env import VectorEnv
 
@@ -134,6 +135,8 @@ class PettingZooCopy:
                 value = value["observation"]
             elif masks is not None:
                 masks[a] = np.array(infos[a]["action_mask"], dtype=bool)
+            if masks is not None and a not in self._alive:  # left at this step: no choice any more
+                masks[a] = self._dead_mask[a].copy()
             agent_obs[a] = self._flatten_obs(a, value)
         if self._has_state:
             state = np.array(self.env.state(), dtype=self.spec.state_space.dtype).reshape(-1)
@@ -222,8 +225,11 @@ def from_pettingzoo(
 class SuiteParallelEnv(ParallelEnv):
     """A one-copy suite env seen through PettingZoo's `ParallelEnv` API.
 
-    Action masks, when the task has them, are in `infos[agent]["action_mask"]`. After
-    an episode ends `agents` is empty until the next `reset`.
+    For tasks with action masks, observations follow PettingZoo's convention, a dict
+    `{"observation": ..., "action_mask": int8}` (so PettingZoo's samplers respect the
+    mask), and the mask is also in `infos[agent]["action_mask"]`. After an episode
+    ends `agents` is empty until `reset`; the suite env has already reset itself
+    then, so `reset()` without a seed starts that episode instead of resetting again.
     """
 
     def __init__(self, env: MultiAgentEnv):
@@ -233,12 +239,23 @@ class SuiteParallelEnv(ParallelEnv):
         spec = env.spec
         self.possible_agents = list(spec.agents)
         self.agents: list[str] = []
-        self.observation_spaces = dict(spec.observation_spaces)
+        self.observation_spaces = {
+            a: gym.spaces.Dict(
+                {
+                    "observation": s,
+                    "action_mask": gym.spaces.Box(0, 1, (spec.action_mask_size(a),), np.int8),
+                }
+            )
+            if spec.has_action_masks
+            else s
+            for a, s in spec.observation_spaces.items()
+        }
         self.action_spaces = dict(spec.action_spaces)
         self.state_space = spec.state_space
         self.metadata = {"name": spec.name, "render_modes": [], "is_parallelizable": True}
         self.render_mode = None
         self._state: np.ndarray | None = None
+        self._next_episode: TimeStep | None = None
         self._action_dtype = {
             a: torch.int64
             if isinstance(s, gym.spaces.Discrete | gym.spaces.MultiDiscrete)
@@ -253,10 +270,14 @@ class SuiteParallelEnv(ParallelEnv):
         return self.action_spaces[agent]
 
     def reset(self, seed: int | None = None, options: dict | None = None):
-        timestep = self.env.reset(seed=seed)
+        if seed is None and self._next_episode is not None:
+            timestep = self._next_episode
+        else:
+            timestep = self.env.reset(seed=seed)
+        self._next_episode = None
         self.agents = list(self.possible_agents)
         self._state = timestep.state[0].cpu().numpy()
-        return _first(timestep.obs), self._infos(timestep)
+        return self._observations(timestep.obs, timestep), self._infos(timestep)
 
     def step(self, actions: dict[str, Any]):
         device = self.env.spec.device
@@ -265,15 +286,15 @@ class SuiteParallelEnv(ParallelEnv):
             for a in self.possible_agents
         }
         timestep = self.env.step(batched)
-        done = bool(timestep.done[0])
-        obs = _first(timestep.final_obs)
+        obs = self._observations(timestep.final_obs, timestep)
         self._state = timestep.final_state[0].cpu().numpy()
         rewards = {a: float(r[0]) for a, r in timestep.reward.items()}
         terminated = {a: bool(timestep.terminated[0]) for a in self.agents}
         truncated = {a: bool(timestep.truncated[0]) for a in self.agents}
         infos = self._infos(timestep)
-        if done:
+        if bool(timestep.done[0]):
             self.agents = []
+            self._next_episode = timestep
         return obs, rewards, terminated, truncated, infos
 
     def state(self) -> np.ndarray:
@@ -284,7 +305,16 @@ class SuiteParallelEnv(ParallelEnv):
     def close(self) -> None:
         self.env.close()
 
-    def _infos(self, timestep) -> dict[str, dict[str, Any]]:
+    def _observations(self, obs: dict[str, torch.Tensor], timestep: TimeStep) -> dict[str, Any]:
+        first = {a: t[0].cpu().numpy() for a, t in obs.items()}
+        if timestep.action_mask is None:
+            return first
+        return {
+            a: {"observation": o, "action_mask": timestep.action_mask[a][0].cpu().numpy().astype(np.int8)}
+            for a, o in first.items()
+        }
+
+    def _infos(self, timestep: TimeStep) -> dict[str, dict[str, Any]]:
         infos: dict[str, dict[str, Any]] = {a: {} for a in self.possible_agents}
         if timestep.action_mask is not None:
             for a, mask in timestep.action_mask.items():
@@ -293,10 +323,6 @@ class SuiteParallelEnv(ParallelEnv):
             for a, cost in timestep.cost.items():
                 infos[a]["cost"] = float(cost[0])
         return infos
-
-
-def _first(tensors: dict[str, torch.Tensor]) -> dict[str, np.ndarray]:
-    return {a: t[0].cpu().numpy() for a, t in tensors.items()}
 
 
 def to_pettingzoo(env: MultiAgentEnv) -> SuiteParallelEnv:

@@ -44,10 +44,12 @@ def _sample(
         return _categorical(int(space.n), n, device, mask, generator) + int(space.start)
     if isinstance(space, gym.spaces.MultiDiscrete):
         offsets = np.concatenate([[0], np.cumsum(space.nvec)])
+        starts = np.asarray(space.start).reshape(-1)
         columns = [
             _categorical(
                 int(k), n, device, None if mask is None else mask[:, offsets[i] : offsets[i + 1]], generator
             )
+            + int(starts[i])
             for i, k in enumerate(space.nvec.reshape(-1))
         ]
         return torch.stack(columns, dim=1).reshape(n, *space.shape)

@@ -34,6 +34,9 @@ class EnvSpec:
     metadata: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        # "cuda" and "cuda:0" (or "cpu:0" and "cpu") must compare equal to the device
+        # of the tensors the env returns and receives.
+        object.__setattr__(self, "device", canonical_device(self.device))
         if len(set(self.agents)) != len(self.agents):
             raise ValueError(f"agent names must be unique, got {self.agents}")
         for label, spaces in (
@@ -62,3 +65,11 @@ def action_mask_size(space: gym.Space) -> int:
     if isinstance(space, gym.spaces.MultiDiscrete):
         return int(space.nvec.sum())
     raise TypeError(f"action masks need a Discrete or MultiDiscrete action space, got {space}")
+
+
+def canonical_device(device: str | torch.device) -> torch.device:
+    """The device as tensors report it: with the current index for CUDA, none for CPU."""
+    device = torch.device(device)
+    if device.type == "cpu":
+        return torch.device("cpu")
+    return torch.empty(0, device=device).device

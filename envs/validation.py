@@ -72,7 +72,8 @@ class _AgentCheck:
             self.low, self.high = int(space.start), int(space.start + space.n)
             self.offsets = None
         elif isinstance(space, gym.spaces.MultiDiscrete):
-            self.low, self.high = 0, np.asarray(space.nvec)
+            self.low = np.asarray(space.start)
+            self.high = self.low + np.asarray(space.nvec)
             self.offsets = np.concatenate([[0], np.cumsum(space.nvec)[:-1]]).reshape(space.nvec.shape)
 
     def __call__(self, action: object, mask: torch.Tensor | None) -> None:
@@ -85,7 +86,7 @@ class _AgentCheck:
             )
         on_cpu = action.is_cpu
         if not self.discrete:
-            x = action.numpy() if on_cpu else action
+            x = action.detach().numpy() if on_cpu else action
             finite = np.isfinite(x) if on_cpu else torch.isfinite(x)
             if not bool(finite.all()):
                 raise ValueError(
@@ -105,27 +106,29 @@ class _AgentCheck:
                 )
             ):
                 return
-        x = action.numpy() if on_cpu else action
-        high = self.high if on_cpu or self.offsets is None else torch.as_tensor(self.high, device=x.device)
-        out = (x < self.low) | (x >= high)
+        x = action.detach().numpy() if on_cpu else action
+        low, high, offsets = self._bounds_like(x)
+        out = (x < low) | (x >= high)
         if bool(out.any()):
             bad = _copies_where(out)
-            high_text = self.high if self.offsets is None else self.high.tolist()
             raise ValueError(
                 f"agent '{self.agent}': action out of range in copies {bad} (got {_rows(x, bad)}); "
-                f"{self.space} allows values in [{self.low}, {high_text})"
+                f"{self.space} allows values in [{_text(self.low)}, {_text(self.high)})"
             )
         if mask is not None:
-            self._check_mask(x, mask)
+            self._check_mask(x, x - low + offsets, mask)
 
-    def _check_mask(self, x, mask: torch.Tensor) -> None:
+    def _bounds_like(self, x):
+        """Bounds and mask offsets as scalars, numpy arrays or tensors on x's device."""
+        if self.offsets is None:
+            return self.low, self.high, 0
+        if isinstance(x, np.ndarray):
+            return self.low, self.high, self.offsets
+        return tuple(torch.as_tensor(v, device=x.device) for v in (self.low, self.high, self.offsets))
+
+    def _check_mask(self, x, index, mask: torch.Tensor) -> None:
+        """`index` is each action's position in the (concatenated) mask."""
         m = mask.numpy() if mask.device.type == "cpu" else mask
-        index = (
-            x - self.low
-            if self.offsets is None
-            else x
-            + (self.offsets if isinstance(x, np.ndarray) else torch.as_tensor(self.offsets, device=x.device))
-        )
         index = index.reshape(len(index), -1)
         if isinstance(m, np.ndarray):
             allowed = np.take_along_axis(m, index.astype(np.int64, copy=False), axis=1)
@@ -139,6 +142,10 @@ class _AgentCheck:
                 f"agent '{self.agent}': action {_rows(x, [copy])[0]} in copy {copy} is forbidden by the "
                 f"action mask (allowed indices: {permitted}); forbidden in copies {bad}"
             )
+
+
+def _text(bound) -> object:
+    return bound.tolist() if isinstance(bound, np.ndarray) else bound
 
 
 def _copies_where(flags) -> list[int]:

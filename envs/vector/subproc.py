@@ -75,7 +75,11 @@ class SubprocVector:
             self._conns.append(parent)
             self._procs.append(proc)
         self._finalizer = weakref.finalize(self, _shutdown, self._conns, self._procs)
-        specs = self._gather()
+        try:
+            specs = self._gather()
+        except BaseException:
+            self.close()  # the healthy workers must not outlive the failed construction
+            raise
         self.spec: CopySpec = specs[0]
 
     def reset(self, seeds: Sequence[int | None]) -> list[CopyStep]:
