@@ -16,7 +16,7 @@ import torch
 
 from envs.core import MultiAgentEnv
 from envs.sampling import random_actions
-from envs.spec import EnvSpec
+from envs.spec import EnvSpec, torch_dtype
 from envs.timestep import TimeStep
 
 
@@ -107,12 +107,12 @@ def _check_timestep(spec: EnvSpec, ts: TimeStep, where: str) -> None:
         _expect_keys(values, spec.agents, f"{where}: {label}")
         for agent, space in spec.observation_spaces.items():
             _expect_tensor(
-                values[agent], (n, *space.shape), _dtype(space), spec, f"{where}: {label}[{agent}]"
+                values[agent], (n, *space.shape), torch_dtype(space), spec, f"{where}: {label}[{agent}]"
             )
             _expect_in_box(values[agent], space, f"{where}: {label}[{agent}]")
     for label, value in (("state", ts.state), ("final_state", ts.final_state)):
         _expect_tensor(
-            value, (n, *spec.state_space.shape), _dtype(spec.state_space), spec, f"{where}: {label}"
+            value, (n, *spec.state_space.shape), torch_dtype(spec.state_space), spec, f"{where}: {label}"
         )
     _expect_keys(ts.reward, spec.agents, f"{where}: reward")
     for agent in spec.agents:
@@ -211,10 +211,6 @@ def _expect_raises(env: MultiAgentEnv, actions: dict, what: str) -> None:
             f"step() raised {type(error).__name__} for {what}; it must raise ValueError"
         ) from error
     raise EnvCheckError(f"step() accepted {what}; it must raise ValueError")
-
-
-def _dtype(space: gym.Space) -> torch.dtype:
-    return getattr(torch, np.dtype(space.dtype).name)
 
 
 def _expect(condition: bool, message: str) -> None:

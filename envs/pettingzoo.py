@@ -16,7 +16,7 @@ import torch
 from pettingzoo.utils.env import ParallelEnv
 
 from envs.core import MultiAgentEnv
-from envs.spec import action_mask_size
+from envs.spec import action_mask_size, torch_dtype
 from envs.timestep import TimeStep
 from envs.vector.copy import CopySpec, CopyStep
 from envs.vector.env import VectorEnv
@@ -259,7 +259,7 @@ class SuiteParallelEnv(ParallelEnv):
         self._action_dtype = {
             a: torch.int64
             if isinstance(s, gym.spaces.Discrete | gym.spaces.MultiDiscrete)
-            else getattr(torch, np.dtype(s.dtype).name)
+            else torch_dtype(s)
             for a, s in self.action_spaces.items()
         }
 

@@ -8,7 +8,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from envs.spec import EnvSpec
+from envs.spec import EnvSpec, torch_dtype
 
 
 def random_actions(
@@ -54,7 +54,7 @@ def _sample(
         ]
         return torch.stack(columns, dim=1).reshape(n, *space.shape)
     if isinstance(space, gym.spaces.Box):
-        dtype = getattr(torch, np.dtype(space.dtype).name)
+        dtype = torch_dtype(space)
         low = torch.as_tensor(space.low, dtype=dtype, device=device)
         high = torch.as_tensor(space.high, dtype=dtype, device=device)
         bounded = torch.isfinite(low) & torch.isfinite(high)

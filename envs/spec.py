@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
 import torch
 
 
@@ -57,6 +58,11 @@ class EnvSpec:
     def action_mask_size(self, agent: str) -> int:
         """Length of an agent's action mask: one flag per discrete choice."""
         return action_mask_size(self.action_spaces[agent])
+
+
+def torch_dtype(space: gym.Space) -> torch.dtype:
+    """The torch dtype of a space's values (float32 for a float32 Box, and so on)."""
+    return getattr(torch, np.dtype(space.dtype).name)
 
 
 def action_mask_size(space: gym.Space) -> int:
