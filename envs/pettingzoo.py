@@ -256,12 +256,7 @@ class SuiteParallelEnv(ParallelEnv):
         self.render_mode = None
         self._state: np.ndarray | None = None
         self._next_episode: TimeStep | None = None
-        self._action_dtype = {
-            a: torch.int64
-            if isinstance(s, gym.spaces.Discrete | gym.spaces.MultiDiscrete)
-            else torch_dtype(s)
-            for a, s in self.action_spaces.items()
-        }
+        self._action_dtype = {a: torch_dtype(s) for a, s in self.action_spaces.items()}
 
     def observation_space(self, agent: str) -> gym.Space:
         return self.observation_spaces[agent]
