@@ -99,10 +99,18 @@ def get_entry(name: str) -> TaskEntry:
     if ":" in name:
         module, name = name.split(":", 1)
         importlib.import_module(module)
-    try:
+    if name in _REGISTRY:
         return _REGISTRY[name]
-    except KeyError:
-        raise UnknownTaskError(_unknown_message(name)) from None
+    if "/" not in name:  # a bare task name (`ShadowHandOver`) is fine when only one family has it
+        owners = [e for n, e in _REGISTRY.items() if n.split("/", 1)[-1] == name]
+        if len(owners) == 1:
+            return owners[0]
+        if owners:
+            raise UnknownTaskError(
+                f"task name {name!r} is ambiguous: {', '.join(sorted(e.name for e in owners))}; "
+                "give the family too"
+            )
+    raise UnknownTaskError(_unknown_message(name))
 
 
 def make(

@@ -25,13 +25,23 @@ def test_builtin_mpe_tasks_are_listed_with_their_family():
     ("typo", "expected"),
     [
         ("mpe2/simple_sprad", "mpe2/simple_spread"),
-        ("simple_spread", "mpe2/simple_spread"),
+        ("simple_sprea", "mpe2/simple_spread"),
         ("MPE2/Simple_Reference", "mpe2/simple_reference"),
     ],
 )
 def test_unknown_task_suggests_close_names(typo, expected):
     with pytest.raises(envs.UnknownTaskError, match=f"did you mean {expected}"):
         envs.make(typo)
+
+
+def test_a_bare_task_name_resolves_when_one_family_has_it():
+    assert envs.get_entry("simple_spread").name == "mpe2/simple_spread"
+    envs.register("other/simple_spread", make_mpe, scenario="simple_spread")
+    try:
+        with pytest.raises(envs.UnknownTaskError, match="ambiguous: mpe2/simple_spread, other/simple_spread"):
+            envs.get_entry("simple_spread")
+    finally:
+        envs.unregister("other/simple_spread")
 
 
 def test_unknown_task_without_close_match_says_how_to_list():
