@@ -7,6 +7,7 @@ otherwise dominate the step of a small simulator such as MPE.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import gymnasium as gym
@@ -17,6 +18,7 @@ from envs.spec import EnvSpec
 
 _INTEGER_DTYPES = frozenset({torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8})
 _FLOAT_DTYPES = frozenset({torch.float16, torch.bfloat16, torch.float32, torch.float64})
+_SUMMABLE = frozenset({torch.float16, torch.bfloat16, torch.float32})
 # Below this many values a check is cheaper in plain Python than as numpy reductions.
 _SMALL = 64
 
@@ -86,6 +88,10 @@ class _AgentCheck:
             )
         on_cpu = action.is_cpu
         if not self.discrete:
+            if on_cpu and action.numel() <= _SMALL and action.dtype in _SUMMABLE:
+                # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
+                if math.isfinite(sum(action.reshape(-1).tolist())):
+                    return
             x = action.detach().numpy() if on_cpu else action
             finite = np.isfinite(x) if on_cpu else torch.isfinite(x)
             if not bool(finite.all()):

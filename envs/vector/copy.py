@@ -111,6 +111,13 @@ class AutoResetCopy:
         new.info = info
         return new
 
+    def render(self):
+        """An RGB frame of this copy, if the simulator can draw one."""
+        render = getattr(self.env, "render", None)
+        if render is None:
+            raise NotImplementedError(f"{type(self.env).__name__} does not render frames")
+        return render()
+
     def close(self) -> None:
         self.env.close()
 

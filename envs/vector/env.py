@@ -71,6 +71,12 @@ class VectorEnv(MultiAgentEnv):
         per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
         return self._collate(self._vector.step(per_copy))
 
+    def render(self, index: int = 0) -> np.ndarray:
+        """An RGB frame (height, width, 3) of copy `index`, for tasks made to render."""
+        if not 0 <= index < self.spec.num_envs:
+            raise IndexError(f"copy index {index} out of range for num_envs={self.spec.num_envs}")
+        return self._vector.render(index)
+
     def close(self) -> None:
         self._vector.close()
 
@@ -103,19 +109,28 @@ class VectorEnv(MultiAgentEnv):
             )
         else:
             final_obs, final_state = obs, state
-        reward = dict(zip(agents, tensor([s.reward for s in steps]).unbind(1), strict=False))
-        cost = (
-            dict(zip(agents, tensor([s.cost for s in steps]).unbind(1), strict=False))
-            if spec.has_costs
-            else None
-        )
+        def columns(rows: list[np.ndarray], names: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            """One (num_envs,) tensor per column of the per-copy rows (per-agent rewards, info)."""
+            if to_device:
+                table = torch.from_numpy(np.stack(rows)).to(spec.device)
+                return dict(zip(names, table.unbind(1), strict=True))
+            if one:  # views of the copy's own row: no stacking, no transposing
+                row = rows[0]
+                return {name: torch.from_numpy(row[i : i + 1]) for i, name in enumerate(names)}
+            table = np.ascontiguousarray(np.stack(rows).T)
+            return {name: torch.from_numpy(table[i]) for i, name in enumerate(names)}
+
+        reward = columns([s.reward for s in steps], agents)
+        cost = columns([s.cost for s in steps], agents) if spec.has_costs else None
         mask = (
             {a: tensor([s.action_mask[a] for s in steps]) for a in agents} if spec.has_action_masks else None
         )
-        terminated = tensor([np.array(s.terminated) for s in steps])
-        truncated = tensor([np.array(s.truncated) for s in steps])
+        terminated = torch.from_numpy(np.array([s.terminated for s in steps]))
+        truncated = torch.from_numpy(np.array([s.truncated for s in steps]))
+        if to_device:
+            terminated, truncated = terminated.to(spec.device), truncated.to(spec.device)
         keys = spec.info_keys
-        info_values = tensor([np.array([s.info[k] for k in keys], np.float32) for s in steps])
+        info = columns([np.array([s.info[k] for k in keys], np.float32) for s in steps], keys)
         return TimeStep(
             obs=obs,
             state=state,
@@ -126,7 +141,7 @@ class VectorEnv(MultiAgentEnv):
             final_state=final_state,
             cost=cost,
             action_mask=mask,
-            info=dict(zip(keys, info_values.unbind(1), strict=False)),
+            info=info,
         )
 
 

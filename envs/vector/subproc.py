@@ -43,7 +43,12 @@ def _worker(index: int, payload: bytes, conn: Connection) -> None:
                 conn.send(("ok", None))
                 break
             try:
-                result = copy.reset(data) if command == "reset" else copy.step(data)
+                if command == "reset":
+                    result = copy.reset(data)
+                elif command == "render":
+                    result = copy.render()
+                else:
+                    result = copy.step(data)
             except Exception:
                 conn.send(("error", traceback.format_exc()))
                 continue
@@ -91,6 +96,13 @@ class SubprocVector:
         for conn, action in zip(self._conns, actions, strict=True):
             conn.send(("step", action))
         return self._gather()
+
+    def render(self, index: int) -> np.ndarray:
+        self._conns[index].send(("render", None))
+        status, value = self._receive(index)
+        if status == "error":
+            raise EnvWorkerError(f"env copy {index} raised while rendering:\n{value}")
+        return value
 
     def close(self) -> None:
         self._finalizer()

@@ -22,6 +22,9 @@ class SyncVector:
     def step(self, actions: Sequence[dict[str, np.ndarray]]) -> list[CopyStep]:
         return [copy.step(a) for copy, a in zip(self.copies, actions, strict=True)]
 
+    def render(self, index: int) -> np.ndarray:
+        return self.copies[index].render()
+
     def close(self) -> None:
         for copy in self.copies:
             copy.close()

@@ -1,0 +1,124 @@
+"""Steps per second of safe tasks through the suite API vs. the raw Gymnasium-Robotics
+MaMuJoCo env of the same robot, in the same run.
+
+The raw loop is `mamujoco_v1.parallel_env(robot, partition)` stepped with dicts of
+numpy actions (reset when an episode ends); the suite loop is `envs.make(task)` with
+costs, validation, autoreset and torch tensors. Actions are drawn before timing.
+A ratio of 1.0 means the safe task runs as fast as the raw reward-only env.
+
+    python bench/bench_safe_mamujoco.py --steps 3000 --out bench/results/safe_mamujoco.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import envs
+from envs.manifest import package_versions
+from safe_mamujoco.tasks import SAFE_TASKS
+
+DEFAULT_TASKS = ("SafeHalfCheetah2x3Bomb", "SafeAnt2x4Corridor", "SafeHopper3x1Velocity", "SafeManyAgentAnt2x3Corridor")
+
+
+def raw_mamujoco(task: str, steps: int, seed: int) -> float:
+    """Env steps per second of the raw `mamujoco_v1` env of the task's robot and partition."""
+    from gymnasium_robotics import mamujoco_v1
+
+    safe = SAFE_TASKS[task]
+    env = mamujoco_v1.parallel_env(safe.robot, safe.agent_conf)
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    actions = [
+        {a: rng.uniform(-1, 1, env.action_space(a).shape).astype(np.float32) for a in env.possible_agents}
+        for _ in range(steps)
+    ]
+    start = time.perf_counter()
+    for action in actions:
+        _, _, terminated, truncated, _ = env.step(action)
+        if any(terminated.values()) or any(truncated.values()):
+            env.reset()
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> float:
+    """Env steps per second (copies x steps) of the safe task through `envs.make`."""
+    env = envs.make(task, num_envs=num_envs, vector=vector, seed=seed, validate_actions=validate)
+    env.reset()
+    generator = torch.Generator().manual_seed(seed)
+    actions = [envs.random_actions(env.spec, None, generator) for _ in range(steps)]
+    env.step(actions[0])  # warm-up
+    start = time.perf_counter()
+    for action in actions:
+        env.step(action)
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps * num_envs / elapsed
+
+
+def best_of(repeats: int, fn, *args) -> float:
+    """Best of several runs: the least disturbed by other load on the machine."""
+    return max(fn(*args) for _ in range(repeats))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS), choices=sorted(SAFE_TASKS))
+    parser.add_argument("--steps", type=int, default=3000, help="steps per measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per configuration; the best is kept")
+    parser.add_argument("--copies", type=int, default=8, help="copies for the vectorised rows")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/safe_mamujoco.json"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    warnings.filterwarnings("ignore")
+
+    rows = []
+    for task in args.tasks:
+        raw = best_of(args.repeats, raw_mamujoco, task, args.steps, args.seed)
+        configs = [
+            ("suite sync", 1, "sync", True),
+            ("suite sync, no validation", 1, "sync", False),
+            ("suite sync", args.copies, "sync", True),
+        ]
+        print(f"{task}: raw mamujoco_v1 {raw:,.0f} steps/s", flush=True)
+        rows.append({"task": task, "config": "raw mamujoco_v1", "copies": 1, "steps_per_second": round(raw, 1)})
+        for label, copies, vector, validate in configs:
+            steps = args.steps if copies == 1 else max(args.steps // copies, 200)
+            sps = best_of(args.repeats, suite, task, steps, args.seed, copies, vector, validate)
+            ratio = sps / raw
+            rows.append(
+                {
+                    "task": task,
+                    "config": label,
+                    "copies": copies,
+                    "steps_per_second": round(sps, 1),
+                    "ratio_to_raw": round(ratio, 3),
+                }
+            )
+            print(f"  {label:<28} copies={copies:<3} {sps:>9,.0f} steps/s  {ratio:.2f}x raw", flush=True)
+
+    result = {
+        "benchmark": "safe_mamujoco_steps_per_second",
+        "steps": args.steps,
+        "repeats": args.repeats,
+        "machine": {"platform": platform.platform(), "processor": platform.processor()},
+        "packages": package_versions(),
+        "results": rows,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
