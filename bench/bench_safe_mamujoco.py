@@ -25,7 +25,12 @@ import envs
 from envs.manifest import package_versions
 from safe_mamujoco.tasks import SAFE_TASKS
 
-DEFAULT_TASKS = ("SafeHalfCheetah2x3Bomb", "SafeAnt2x4Corridor", "SafeHopper3x1Velocity", "SafeManyAgentAnt2x3Corridor")
+DEFAULT_TASKS = (
+    "SafeHalfCheetah2x3Bomb",
+    "SafeAnt2x4Corridor",
+    "SafeHopper3x1Velocity",
+    "SafeManyAgentAnt2x3Corridor",
+)
 
 
 def raw_mamujoco(task: str, steps: int, seed: int) -> float:
@@ -71,7 +76,9 @@ def best_of(repeats: int, fn, *args) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS), choices=sorted(SAFE_TASKS))
     parser.add_argument("--steps", type=int, default=3000, help="steps per measurement")
     parser.add_argument("--repeats", type=int, default=3, help="runs per configuration; the best is kept")
@@ -91,7 +98,9 @@ def main() -> None:
             ("suite sync", args.copies, "sync", True),
         ]
         print(f"{task}: raw mamujoco_v1 {raw:,.0f} steps/s", flush=True)
-        rows.append({"task": task, "config": "raw mamujoco_v1", "copies": 1, "steps_per_second": round(raw, 1)})
+        rows.append(
+            {"task": task, "config": "raw mamujoco_v1", "copies": 1, "steps_per_second": round(raw, 1)}
+        )
         for label, copies, vector, validate in configs:
             steps = args.steps if copies == 1 else max(args.steps // copies, 200)
             sps = best_of(args.repeats, suite, task, steps, args.seed, copies, vector, validate)

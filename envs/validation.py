@@ -88,10 +88,14 @@ class _AgentCheck:
             )
         on_cpu = action.is_cpu
         if not self.discrete:
-            if on_cpu and action.numel() <= _SMALL and action.dtype in _SUMMABLE:
-                # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
-                if math.isfinite(sum(action.reshape(-1).tolist())):
-                    return
+            # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
+            if (
+                on_cpu
+                and action.numel() <= _SMALL
+                and action.dtype in _SUMMABLE
+                and math.isfinite(sum(action.reshape(-1).tolist()))
+            ):
+                return
             x = action.detach().numpy() if on_cpu else action
             finite = np.isfinite(x) if on_cpu else torch.isfinite(x)
             if not bool(finite.all()):

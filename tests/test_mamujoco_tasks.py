@@ -15,7 +15,12 @@ SAFE = [t.name for t in envs.registered_tasks("safe_mamujoco")]
 
 
 def test_the_issue_task_lists_are_registered():
-    for name in ("mamujoco/HalfCheetah-2x3", "mamujoco/Ant-4x2", "mamujoco/Walker2d-2x3", "mamujoco/Humanoid-9|8"):
+    for name in (
+        "mamujoco/HalfCheetah-2x3",
+        "mamujoco/Ant-4x2",
+        "mamujoco/Walker2d-2x3",
+        "mamujoco/Humanoid-9|8",
+    ):
         assert name in MAMUJOCO
     assert "mamujoco/ManySegmentSwimmer-10x2" in MAMUJOCO
     velocity = {f"Safe{r}Velocity" for r in ("Ant2x4", "Ant4x2", "HalfCheetah6x1", "HalfCheetah2x3")}

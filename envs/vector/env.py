@@ -109,6 +109,7 @@ class VectorEnv(MultiAgentEnv):
             )
         else:
             final_obs, final_state = obs, state
+
         def columns(rows: list[np.ndarray], names: tuple[str, ...]) -> dict[str, torch.Tensor]:
             """One (num_envs,) tensor per column of the per-copy rows (per-agent rewards, info)."""
             if to_device:
