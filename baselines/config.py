@@ -8,6 +8,7 @@ Every key is checked against the dataclasses, so a typo fails before anything ru
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
 from dataclasses import dataclass, field
@@ -70,6 +71,9 @@ class ModelConfig:
     gain: float = 0.01  # orthogonal gain of the action head
     std_x_coef: float = 1.0  # Gaussian std = sigmoid(log_std / x) * y, as HARL
     std_y_coef: float = 0.5
+    # what each actor sees: its own observation ("obs"), or the global state plus a one-hot
+    # agent id ("state"; HARL's MaMuJoCo setting)
+    actor_input: str = "obs"
     recurrent: bool = False
     recurrent_layers: int = 1
     data_chunk_length: int = 10
@@ -209,6 +213,9 @@ def _coerce(value: Any, default: Any, annotation: Any, key: str) -> Any:
             raise ConfigError(f"{key} must be true or false, got {value!r}")
         return value
     if "float" in str(annotation):
+        if isinstance(value, str):  # YAML 1.1 reads 7e-4 (no dot) as a string
+            with contextlib.suppress(ValueError):
+                value = float(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key} must be a number, got {value!r}")
         return float(value)
@@ -246,7 +253,9 @@ def resolve(
             data = merge(data, layer)
             sources.append(source)
     if config_file is not None:
-        data = merge(data, load_yaml(Path(config_file)) if Path(config_file).exists() else _missing(config_file))
+        data = merge(
+            data, load_yaml(Path(config_file)) if Path(config_file).exists() else _missing(config_file)
+        )
         sources.append(str(config_file))
     for text in overrides:
         data = merge(data, parse_override(text))
@@ -258,4 +267,3 @@ def resolve(
 
 def _missing(path: Path) -> dict[str, Any]:
     raise ConfigError(f"config file {str(path)!r} does not exist")
-

@@ -12,7 +12,9 @@ from typing import Any, TextIO
 
 
 def fmt(value: float, digits: int = 1) -> str:
-    return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+    return (
+        "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.{digits}f}"
+    )
 
 
 class RunLogger:
@@ -46,7 +48,7 @@ class RunLogger:
             writer = csv.DictWriter(f, fieldnames=self.columns, restval="")
             writer.writeheader()
             for row in rows:
-                if int(row["iteration"]) < iteration:
+                if int(row["iteration"]) <= iteration:
                     writer.writerow({k: row.get(k, "") for k in self.columns})
 
     def row(self, values: dict[str, Any], step: int) -> None:
@@ -87,5 +89,5 @@ def _cell(value: Any) -> Any:
 def _tb_name(key: str) -> str:
     for prefix in ("train_", "eval_"):
         if key.startswith(prefix):
-            return f"{prefix[:-1]}/{key[len(prefix):]}"
+            return f"{prefix[:-1]}/{key[len(prefix) :]}"
     return f"update/{key}"

@@ -30,7 +30,9 @@ class Body(nn.Module):
     def __init__(self, in_dim: int, config: ModelConfig):
         super().__init__()
         if config.activation not in ACTIVATIONS:
-            raise ValueError(f"model.activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}")
+            raise ValueError(
+                f"model.activation must be one of {sorted(ACTIVATIONS)}, got {config.activation!r}"
+            )
         act = ACTIVATIONS[config.activation]
         gain = nn.init.calculate_gain(config.activation if config.activation != "elu" else "relu")
         layers: list[nn.Module] = [nn.LayerNorm(in_dim)] if config.feature_norm else []
@@ -77,7 +79,9 @@ class Actor(nn.Module):
         self.continuous = isinstance(action_space, gym.spaces.Box)
         if self.continuous:
             if len(action_space.shape) != 1:
-                raise ValueError(f"Box actions must be one-dimensional vectors, got shape {action_space.shape}")
+                raise ValueError(
+                    f"Box actions must be one-dimensional vectors, got shape {action_space.shape}"
+                )
             size = action_space.shape[0]
             self.log_std = nn.Parameter(torch.ones(size) * config.std_x_coef)
             self.std_x_coef, self.std_y_coef = config.std_x_coef, config.std_y_coef
@@ -106,6 +110,8 @@ class Actor(nn.Module):
         if mask is not None:
             out = out.masked_fill(~mask, MASKED_LOGIT)
         return Categorical(logits=out), hidden
+
+    forward = distribution
 
     def log_prob(self, dist: Distribution, actions: torch.Tensor) -> torch.Tensor:
         """Joint log-probability of each action (summed over a Box's dimensions)."""

@@ -23,7 +23,9 @@ class RunningMeanStd(nn.Module):
         delta = batch_mean - self.mean
         total = self.count + n
         self.mean += delta * n / total
-        self.var.copy_((self.var * self.count + batch_var * n + delta.square() * self.count * n / total) / total)
+        self.var.copy_(
+            (self.var * self.count + batch_var * n + delta.square() * self.count * n / total) / total
+        )
         self.count.copy_(total)
 
     def normalize(self, x: torch.Tensor) -> torch.Tensor:

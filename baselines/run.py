@@ -42,7 +42,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--device", help="torch device, e.g. cpu or cuda")
     p.add_argument("--out", type=Path, help="run directory (default runs/<task>/<algo>/seed<seed>)")
     p.add_argument("--config", type=Path, help="YAML file of overrides, applied after the built-in configs")
-    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. train.clip=0.1")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override, e.g. train.clip=0.1"
+    )
     p.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run from its last checkpoint")
     p.add_argument("--eval-episodes", type=int, help="episodes per evaluation")
     p.add_argument("--list", action="store_true", help="list tasks and algorithms, then exit")
@@ -94,14 +96,24 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             out = args.out or Path("runs") / task_file_name(entry.name) / args.algo / f"seed{config.seed}"
             if (out / "checkpoints" / "latest.pt").exists():
-                raise TrainingError(f"{out} already holds a run; continue it with --resume {out} or choose --out")
+                raise TrainingError(
+                    f"{out} already holds a run; continue it with --resume {out} or choose --out"
+                )
             trainer = Trainer(config, out, sources=sources)
-    except (ConfigError, TrainingError, envs.UnknownTaskError, envs.MissingDependencyError, ValueError) as error:
+    except (
+        ConfigError,
+        TrainingError,
+        envs.UnknownTaskError,
+        envs.MissingDependencyError,
+        ValueError,
+    ) as error:
         # everything is checked while setting up, before the first step
         print(f"error: {error}", file=sys.stderr)
         return 2
     summary = trainer.train()
-    print(f"done: {summary['env_steps']:,} env steps in {summary['wall_time_s']:.0f} s; results in {trainer.run_dir}")
+    print(
+        f"done: {summary['env_steps']:,} env steps in {summary['wall_time_s']:.0f} s; results in {trainer.run_dir}"
+    )
     final = summary["final"]
     if final:
         print("final evaluation: " + ", ".join(f"{k[5:]} {v:.3f}" for k, v in final.items()))

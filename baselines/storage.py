@@ -102,7 +102,9 @@ def minibatch_indices(
         order = torch.randperm(steps * num_envs, generator=generator)
     else:
         if steps % chunk:
-            raise ValueError(f"rollout.length ({steps}) must be a multiple of model.data_chunk_length ({chunk})")
+            raise ValueError(
+                f"rollout.length ({steps}) must be a multiple of model.data_chunk_length ({chunk})"
+            )
         origins = torch.arange(0, steps, chunk).repeat_interleave(num_envs) * num_envs + torch.arange(
             num_envs
         ).repeat(steps // chunk)

@@ -91,6 +91,7 @@ class Trainer:
         self.steps_per_iteration = config.num_envs * config.rollout.length
         self.iterations = max(1, math.ceil(config.steps / self.steps_per_iteration))
         self.sources = list(sources)
+        self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0}  # this session only
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "checkpoints").mkdir(exist_ok=True)
         self.resumed = resume and (self.run_dir / "checkpoints" / "latest.pt").exists()
@@ -99,7 +100,9 @@ class Trainer:
         if self.resumed:
             self._load(self.run_dir / "checkpoints" / "latest.pt")
         self._write_config()
-        info_keys = [k for k in spec.info_keys if k not in ("episode_return", "episode_length", "episode_cost")]
+        info_keys = [
+            k for k in spec.info_keys if k not in ("episode_return", "episode_length", "episode_cost")
+        ]
         self.task_info_keys = info_keys
         self.logger = RunLogger(
             self.run_dir,
@@ -142,15 +145,8 @@ class Trainer:
         ]
 
     def _metric_names(self) -> list[str]:
-        names = {
-            "mappo": ["policy_loss", "entropy", "ratio_max"],
-            "happo": ["policy_loss", "entropy", "factor_mean", "factor_max"],
-            "hatrpo": ["kl", "accepted", "expected_improve", "factor_mean"],
-            "macpo": ["kl", "accepted", "constraint_c", "cpo_case_mean"],
-            "mappo_l": ["policy_loss", "entropy", "ratio_max", "lagrange_multiplier"],
-        }.get(self.config.algo, [])
-        names = list(names) + ["value_loss"] + (["cost_value_loss"] if self.algorithm_cls.needs_costs else [])
-        return names
+        cost = ["cost_value_loss"] if self.algorithm_cls.needs_costs else []
+        return [*self.algorithm_cls.metric_names, "value_loss", *cost]
 
     def _write_config(self) -> None:
         (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
@@ -186,11 +182,18 @@ class Trainer:
             while state.iteration < self.iterations:
                 if config.train.linear_lr_decay:
                     self.algorithm.set_learning_rate(1.0 - state.iteration / self.iterations)
+                tick = time.perf_counter()
                 rollout, timestep, hidden, starts, episodes = self.collect(timestep, hidden, starts)
+                self.timing["collect_s"] += time.perf_counter() - tick
                 if episodes["cost"]:
                     state.mean_episode_cost = sum(episodes["cost"]) / len(episodes["cost"])
-                context = {"mean_episode_cost": self._episode_cost_estimate(rollout), "cost_limit": self.cost_limit}
+                context = {
+                    "mean_episode_cost": self._episode_cost_estimate(rollout),
+                    "cost_limit": self.cost_limit,
+                }
+                tick = time.perf_counter()
                 metrics = self.algorithm.update(rollout, self.generator, context)
+                self.timing["update_s"] += time.perf_counter() - tick
                 state.iteration += 1
                 state.env_steps += self.steps_per_iteration
                 state.episodes += len(episodes["return"])
@@ -206,7 +209,9 @@ class Trainer:
                 }
                 last = state.iteration == self.iterations
                 if last or (config.eval.interval > 0 and state.iteration % config.eval.interval == 0):
+                    tick = time.perf_counter()
                     results = self.evaluate()
+                    self.timing["eval_s"] += time.perf_counter() - tick
                     row.update(results)
                     if results["eval_return"] > state.best_eval_return:
                         state.best_eval_return = results["eval_return"]
@@ -218,7 +223,11 @@ class Trainer:
                 clock = now
                 if last or state.iteration % config.log.interval == 0 or "eval_return" in row:
                     self._progress(row, window_steps / max(now - window_start, 1e-9))
-                    self.logger.scalar("speed/env_steps_per_second", window_steps / max(now - window_start, 1e-9), state.env_steps)
+                    self.logger.scalar(
+                        "speed/env_steps_per_second",
+                        window_steps / max(now - window_start, 1e-9),
+                        state.env_steps,
+                    )
                     window_steps, window_start = 0, now
                 if last or state.iteration % config.checkpoint_interval == 0:
                     self._save(self.run_dir / "checkpoints" / "latest.pt")
@@ -227,7 +236,9 @@ class Trainer:
                         hidden = self.algorithm.initial_hidden(config.num_envs)
                         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)
         except BaseException as error:
-            self.logger.info(f"stopped at iteration {state.iteration}: {error!r}; the last checkpoint is kept")
+            self.logger.info(
+                f"stopped at iteration {state.iteration}: {error!r}; the last checkpoint is kept"
+            )
             raise
         finally:
             self.logger.close()
@@ -243,6 +254,7 @@ class Trainer:
             "wall_time_s": round(state.wall_time, 2),
             "env_steps_per_second": round(state.env_steps / max(state.wall_time, 1e-9), 1),
             "best_eval_return": state.best_eval_return,
+            "timing_this_session": {k: round(v, 2) for k, v in self.timing.items()},
             "final": {k: v for k, v in row.items() if k.startswith("eval_")},
         }
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
@@ -287,11 +299,19 @@ class Trainer:
         agents = spec.agents
         has_costs = algo.needs_costs
         builder = RolloutBuilder()
-        episodes: dict[str, Any] = {"return": [], "length": [], "cost": [], "info": {k: [] for k in self.task_info_keys}}
+        episodes: dict[str, Any] = {
+            "return": [],
+            "length": [],
+            "cost": [],
+            "info": {k: [] for k in self.task_info_keys},
+        }
         recurrent = self.config.model.recurrent
         for _ in range(self.config.rollout.length):
             obs, state = self.normalizer(timestep.obs, timestep.state, update=True)
-            actions, log_probs, next_actor_hidden = algo.act(obs, timestep.action_mask, hidden["actor"], starts)
+            obs = algo.actor_inputs(obs, state)
+            actions, log_probs, next_actor_hidden = algo.act(
+                obs, timestep.action_mask, hidden["actor"], starts
+            )
             values, next_critic_hidden = algo.values(state, hidden["critic"], starts)
             cost_values = next_cost_hidden = None
             if has_costs:
@@ -303,7 +323,9 @@ class Trainer:
             if bool(nxt.truncated.any()):
                 final_state = self.normalizer.normalize_state(nxt.final_state)
                 final_values = torch.where(
-                    nxt.truncated, algo.values(final_state, next_critic_hidden, torch.zeros_like(starts))[0], final_values
+                    nxt.truncated,
+                    algo.values(final_state, next_critic_hidden, torch.zeros_like(starts))[0],
+                    final_values,
                 )
                 if has_costs:
                     cost_final = torch.where(
@@ -333,7 +355,11 @@ class Trainer:
             done = nxt.done
             if bool(done.any()):
                 self._record_episodes(nxt, done, episodes)
-            hidden = {"actor": next_actor_hidden, "critic": next_critic_hidden, "cost_critic": next_cost_hidden}
+            hidden = {
+                "actor": next_actor_hidden,
+                "critic": next_critic_hidden,
+                "cost_critic": next_cost_hidden,
+            }
             starts = done
             timestep = nxt
         _, state = self.normalizer(timestep.obs, timestep.state, update=False)
@@ -380,18 +406,29 @@ class Trainer:
         config = self.config
         if self.eval_env is None:
             self.eval_env = envs.make(
-                config.env, num_envs=config.eval.num_envs, device=self.device, seed=config.seed + EVAL_SEED_OFFSET,
+                config.env,
+                num_envs=config.eval.num_envs,
+                device=self.device,
+                seed=config.seed + EVAL_SEED_OFFSET,
                 **config.env_kwargs,
             )
         env, algo = self.eval_env, self.algorithm
         timestep = env.reset(seed=config.seed + EVAL_SEED_OFFSET + self.state.iteration)
         hidden = algo.initial_hidden(config.eval.num_envs)
         starts = torch.ones(config.eval.num_envs, dtype=torch.bool, device=self.device)
-        episodes: dict[str, Any] = {"return": [], "length": [], "cost": [], "info": {k: [] for k in self.task_info_keys}}
+        episodes: dict[str, Any] = {
+            "return": [],
+            "length": [],
+            "cost": [],
+            "info": {k: [] for k in self.task_info_keys},
+        }
         limit = (env.spec.max_episode_steps or 10_000) * (config.eval.episodes // config.eval.num_envs + 2)
         for _ in range(limit):
-            obs, _ = self.normalizer(timestep.obs, timestep.state, update=False)
-            actions, _, hidden["actor"] = algo.act(obs, timestep.action_mask, hidden["actor"], starts, deterministic=True)
+            obs, state = self.normalizer(timestep.obs, timestep.state, update=False)
+            obs = algo.actor_inputs(obs, state)
+            actions, _, hidden["actor"] = algo.act(
+                obs, timestep.action_mask, hidden["actor"], starts, deterministic=True
+            )
             timestep = env.step({a: algo.actors[a].to_env(x) for a, x in actions.items()})
             starts = timestep.done
             if bool(starts.any()):
@@ -439,10 +476,26 @@ def check_compatible(algorithm_cls: type[OnPolicyAlgorithm], spec: envs.EnvSpec)
         )
     import gymnasium as gym
 
+    from baselines.algorithms import ALGORITHMS
+
     for agent, space in spec.action_spaces.items():
-        if not isinstance(space, gym.spaces.Box | gym.spaces.Discrete):
+        continuous = isinstance(space, gym.spaces.Box)
+        if not (continuous or isinstance(space, gym.spaces.Discrete)):
             raise TrainingError(
                 f"{algorithm_cls.name} supports Box and Discrete actions; agent {agent!r} of {spec.name} has {space}"
+            )
+        if (continuous and not algorithm_cls.supports_continuous) or (
+            not continuous and not algorithm_cls.supports_discrete
+        ):
+            kind = "continuous" if continuous else "discrete"
+            able = [
+                n
+                for n, c in ALGORITHMS.items()
+                if (c.supports_continuous if continuous else c.supports_discrete)
+            ]
+            raise TrainingError(
+                f"{algorithm_cls.name} does not support {kind} actions ({spec.name}, agent {agent!r}: {space}); "
+                f"algorithms that do: {', '.join(able)}"
             )
 
 

@@ -25,12 +25,23 @@ def set_flat_params(module: nn.Module, flat: torch.Tensor) -> None:
         offset += n
 
 
-def flat_grad(output: torch.Tensor, module: nn.Module, *, retain_graph: bool = False, create_graph: bool = False):
+def flat_grad(
+    output: torch.Tensor, module: nn.Module, *, retain_graph: bool = False, create_graph: bool = False
+):
     params = list(module.parameters())
     grads = torch.autograd.grad(
-        output, params, retain_graph=retain_graph or create_graph, create_graph=create_graph, allow_unused=True
+        output,
+        params,
+        retain_graph=retain_graph or create_graph,
+        create_graph=create_graph,
+        allow_unused=True,
     )
-    return torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1) for g, p in zip(grads, params, strict=True)])
+    return torch.cat(
+        [
+            (g if g is not None else torch.zeros_like(p)).reshape(-1)
+            for g, p in zip(grads, params, strict=True)
+        ]
+    )
 
 
 def conjugate_gradient(
@@ -92,7 +103,9 @@ def cpo_step(
     iters: int,
 ) -> CPOSolution:
     """Solve CPO's trust-region problem (Achiam et al., 2017, appendix): maximise g.x subject to
-    0.5 x'Fx <= delta and c + b.x <= 0, through its dual in (lambda, nu)."""
+    0.5 x'Fx <= delta and c + b.x <= 0, through its dual in (lambda, nu). Here g and b are the
+    gradients of the objective and of the cost surrogate, so the step is x = F^-1 (g - nu b) / lambda
+    with nu = (lambda c + r)+ / s, r = g'F^-1 b, s = b'F^-1 b."""
     delta = kl_threshold
     x = conjugate_gradient(fvp, g, iters)
     q = float(g @ x)
@@ -113,7 +126,8 @@ def cpo_step(
     if case in (3,):
         lam, nu = math.sqrt(q / (2 * delta)), 0.0
     elif case in (1, 2):
-        split = r / c if c != 0 else math.inf
+        # lambda's two candidate ranges meet where lambda c + r changes sign (nu's activity)
+        split = -r / c if c != 0 else math.inf
         range_a, range_b = (0.0, split), (split, math.inf)
         if c >= 0:
             range_a, range_b = range_b, range_a
@@ -121,13 +135,13 @@ def cpo_step(
         lam_b = _project(math.sqrt(q / (2 * delta)), range_b)
 
         def f_a(lam: float) -> float:
-            return -0.5 * (big_a / (lam + EPS) + big_b * lam) - r * c / (s + EPS)
+            return -0.5 * (big_a / (lam + EPS) + big_b * lam) + r * c / (s + EPS)
 
         def f_b(lam: float) -> float:
             return -0.5 * (q / (lam + EPS) + 2 * delta * lam)
 
         lam = lam_a if f_a(lam_a) >= f_b(lam_b) else lam_b
-        nu = max(0.0, lam * c - r) / (s + EPS)
+        nu = max(0.0, lam * c + r) / (s + EPS)
     else:
         lam, nu = 0.0, math.sqrt(2 * delta / (s + EPS))
     step = (x - nu * y) / (lam + EPS) if case > 0 else -nu * y

@@ -23,37 +23,51 @@ class OnPolicyAlgorithm:
     name: ClassVar[str] = ""
     needs_costs: ClassVar[bool] = False
     allows_shared_params: ClassVar[bool] = True
+    supports_continuous: ClassVar[bool] = True
+    supports_discrete: ClassVar[bool] = True
     description: ClassVar[str] = ""
+    metric_names: ClassVar[tuple[str, ...]] = ()  # what update_actors reports (progress.csv columns)
 
     def __init__(self, spec: EnvSpec, config: RunConfig, device: torch.device):
         self.spec, self.config, self.device = spec, config, device
         self.agents = spec.agents
         model, train = config.model, config.train
+        if model.actor_input not in ("obs", "state"):
+            raise ValueError(f"model.actor_input must be 'obs' or 'state', got {model.actor_input!r}")
+        self.actor_input = model.actor_input
+        state_dim = spec.state_space.shape[0]
+        input_dims = {
+            a: (state_dim + len(spec.agents))
+            if self.actor_input == "state"
+            else spec.observation_spaces[a].shape[0]
+            for a in spec.agents
+        }
         if train.share_param and not self.allows_shared_params:
-            raise ValueError(f"{self.name} updates agents one after another; it needs train.share_param=false")
+            raise ValueError(
+                f"{self.name} updates agents one after another; it needs train.share_param=false"
+            )
         if train.share_param:
             first = spec.agents[0]
             same = all(
-                spec.observation_spaces[a].shape == spec.observation_spaces[first].shape
-                and spec.action_spaces[a] == spec.action_spaces[first]
+                input_dims[a] == input_dims[first] and spec.action_spaces[a] == spec.action_spaces[first]
                 for a in spec.agents
             )
             if not same:
                 raise ValueError("train.share_param=true needs every agent to have the same spaces")
-            actor = Actor(spec.observation_spaces[first].shape[0], spec.action_spaces[first], model).to(device)
+            actor = Actor(input_dims[first], spec.action_spaces[first], model).to(device)
             self.actors = {a: actor for a in spec.agents}
         else:
             self.actors = {
-                a: Actor(spec.observation_spaces[a].shape[0], spec.action_spaces[a], model).to(device)
-                for a in spec.agents
+                a: Actor(input_dims[a], spec.action_spaces[a], model).to(device) for a in spec.agents
             }
         self.actor_optimizers = {
             id(actor): torch.optim.Adam(actor.parameters(), lr=train.lr, eps=train.adam_eps)
             for actor in self.unique_actors()
         }
-        state_dim = spec.state_space.shape[0]
         self.critic = Critic(state_dim, model).to(device)
-        self.critic_optimizer = torch.optim.Adam(self.critic.parameters(), lr=train.critic_lr, eps=train.adam_eps)
+        self.critic_optimizer = torch.optim.Adam(
+            self.critic.parameters(), lr=train.critic_lr, eps=train.adam_eps
+        )
         self.value_norm = ValueNorm().to(device) if train.use_valuenorm else None
         self.cost_critic = self.cost_optimizer = self.cost_value_norm = None
         if self.needs_costs:
@@ -65,6 +79,16 @@ class OnPolicyAlgorithm:
         self.chunk = model.data_chunk_length if model.recurrent else None
 
     # ------------------------------------------------------------------ acting
+
+    def actor_inputs(self, obs: dict[str, torch.Tensor], state: torch.Tensor) -> dict[str, torch.Tensor]:
+        """Each actor's input: its observation, or the global state with a one-hot agent id."""
+        if self.actor_input == "obs":
+            return obs
+        eye = torch.eye(len(self.agents), device=state.device, dtype=state.dtype)
+        return {
+            a: torch.cat([state, eye[i].expand(*state.shape[:-1], -1)], dim=-1)
+            for i, a in enumerate(self.agents)
+        }
 
     def unique_actors(self) -> list[Actor]:
         seen: dict[int, Actor] = {}
@@ -101,7 +125,10 @@ class OnPolicyAlgorithm:
                 dist, _ = actor.distribution(obs[agent], mask)
             else:
                 dist, h = actor.distribution(
-                    obs[agent].unsqueeze(0), None if mask is None else mask.unsqueeze(0), hidden[agent], starts[None]
+                    obs[agent].unsqueeze(0),
+                    None if mask is None else mask.unsqueeze(0),
+                    hidden[agent],
+                    starts[None],
                 )
                 new_hidden[agent] = h
                 dist = _squeeze_time(dist, actor.continuous)
@@ -157,7 +184,9 @@ class OnPolicyAlgorithm:
         train = self.config.train
         return train.gamma if train.cost_gamma is None else train.cost_gamma
 
-    def update(self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]) -> dict[str, float]:
+    def update(
+        self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
+    ) -> dict[str, float]:
         """One iteration's update: actors (algorithm-specific), then the critics."""
         self.prepare(rollout)
         metrics = self.update_actors(rollout, generator, context)
@@ -214,7 +243,9 @@ class OnPolicyAlgorithm:
         t, n = rollout.steps, rollout.num_envs
         if self.chunk is None:
             return torch.arange(t * n)
-        return torch.arange(0, t, self.chunk).repeat_interleave(n) * n + torch.arange(n).repeat(t // self.chunk)
+        return torch.arange(0, t, self.chunk).repeat_interleave(n) * n + torch.arange(n).repeat(
+            t // self.chunk
+        )
 
     def ppo_actor_step(
         self,
@@ -229,10 +260,14 @@ class OnPolicyAlgorithm:
         if self.config.train.max_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_(actor.parameters(), self.config.train.max_grad_norm)
         optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     def ppo_loss(
-        self, log_probs: torch.Tensor, old_log_probs: torch.Tensor, advantages: torch.Tensor, entropy: torch.Tensor,
+        self,
+        log_probs: torch.Tensor,
+        old_log_probs: torch.Tensor,
+        advantages: torch.Tensor,
+        entropy: torch.Tensor,
         factor: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """PPO-clip loss (weighted by HAPPO's factor when given) and the ratio."""
@@ -274,7 +309,7 @@ class OnPolicyAlgorithm:
                 if train.max_grad_norm is not None:
                     torch.nn.utils.clip_grad_norm_(critic.parameters(), train.max_grad_norm)
                 optimizer.step()
-                total += float(loss)
+                total += float(loss.detach())
                 count += 1
         return {("cost_value_loss" if cost else "value_loss"): total / max(count, 1)}
 

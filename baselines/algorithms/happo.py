@@ -14,6 +14,7 @@ from baselines.storage import Rollout, minibatch_indices
 
 class HAPPO(OnPolicyAlgorithm):
     name = "happo"
+    metric_names = ("policy_loss", "entropy", "factor_mean", "factor_max")
     allows_shared_params = False
     description = "sequential PPO-clip weighted by the updated agents' ratio product M"
 
@@ -22,7 +23,9 @@ class HAPPO(OnPolicyAlgorithm):
             return list(self.agents)
         return [self.agents[i] for i in torch.randperm(len(self.agents), generator=generator).tolist()]
 
-    def update_actors(self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]) -> dict[str, float]:
+    def update_actors(
+        self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
+    ) -> dict[str, float]:
         train = self.config.train
         advantages = self.normalized(rollout.extras["advantages"])
         factor = torch.ones_like(advantages)
@@ -32,7 +35,9 @@ class HAPPO(OnPolicyAlgorithm):
         for agent in order:
             old_all = rollout.log_probs[agent]
             for _ in range(train.ppo_epoch):
-                for index in minibatch_indices(rollout.steps, rollout.num_envs, train.actor_minibatches, self.chunk, generator):
+                for index in minibatch_indices(
+                    rollout.steps, rollout.num_envs, train.actor_minibatches, self.chunk, generator
+                ):
                     log_probs, entropy, _ = self.evaluate(agent, rollout, index)
                     loss, _ = self.ppo_loss(
                         log_probs,

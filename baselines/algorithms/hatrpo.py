@@ -17,9 +17,12 @@ from baselines.trust_region import fisher_vector_product, flat_grad, flat_params
 
 class HATRPO(HAPPO):
     name = "hatrpo"
+    metric_names = ("kl", "accepted", "expected_improve", "factor_mean")
     description = "sequential natural-gradient steps within a KL trust region, with line search"
 
-    def update_actors(self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]) -> dict[str, float]:
+    def update_actors(
+        self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
+    ) -> dict[str, float]:
         advantages = self.normalized(rollout.extras["advantages"])
         factor = torch.ones_like(advantages)
         index = self.all_indices(rollout)
@@ -55,7 +58,9 @@ class HATRPO(HAPPO):
         objective = (factor * torch.exp(log_probs - old_log_probs) * advantages).mean()
         g = flat_grad(objective, actor, retain_graph=True)
         old_dist = detached(dist)
-        fvp = fisher_vector_product(lambda: mean_kl(old_dist, self.evaluate(agent, rollout, index)[2]), actor, train.cg_damping)
+        fvp = fisher_vector_product(
+            lambda: mean_kl(old_dist, self.evaluate(agent, rollout, index)[2]), actor, train.cg_damping
+        )
         step = trpo_step(g, fvp, train.kl_threshold, train.cg_iters)
         expected = float(g @ step)
         start = flat_params(actor)
@@ -65,9 +70,15 @@ class HATRPO(HAPPO):
             set_flat_params(actor, start + coef * step)
             with torch.no_grad():
                 new_log_probs, _, new_dist = self.evaluate(agent, rollout, index)
-                improve = float((factor * torch.exp(new_log_probs - old_log_probs) * advantages).mean()) - baseline
+                improve = (
+                    float((factor * torch.exp(new_log_probs - old_log_probs) * advantages).mean()) - baseline
+                )
                 kl = float(mean_kl(old_dist, new_dist))
-            if kl < train.kl_threshold and improve > 0 and improve / (expected * coef + 1e-12) > train.accept_ratio:
+            if (
+                kl < train.kl_threshold
+                and improve > 0
+                and improve / (expected * coef + 1e-12) > train.accept_ratio
+            ):
                 return {"kl": kl, "accepted": 1.0, "expected_improve": expected}
         set_flat_params(actor, start)
         return {"kl": 0.0, "accepted": 0.0, "expected_improve": expected}

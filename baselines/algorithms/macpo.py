@@ -18,10 +18,13 @@ from baselines.trust_region import cpo_step, fisher_vector_product, flat_grad, f
 
 class MACPO(HAPPO):
     name = "macpo"
+    metric_names = ("kl", "accepted", "constraint_c", "cpo_case_mean")
     needs_costs = True
     description = "sequential constrained policy optimisation (CPO steps) with a cost critic"
 
-    def update_actors(self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]) -> dict[str, float]:
+    def update_actors(
+        self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
+    ) -> dict[str, float]:
         advantages = self.normalized(rollout.extras["advantages"])
         cost_advantages = rollout.extras["cost_advantages"]
         cost_advantages = cost_advantages - cost_advantages.mean()
@@ -69,7 +72,9 @@ class MACPO(HAPPO):
         g = flat_grad(objective, actor, retain_graph=True)
         b = flat_grad(cost_objective, actor, retain_graph=True)
         old_dist = detached(dist)
-        fvp = fisher_vector_product(lambda: mean_kl(old_dist, self.evaluate(agent, rollout, index)[2]), actor, train.cg_damping)
+        fvp = fisher_vector_product(
+            lambda: mean_kl(old_dist, self.evaluate(agent, rollout, index)[2]), actor, train.cg_damping
+        )
         solution = cpo_step(g, b, c, fvp, train.kl_threshold, train.cg_iters)
         start = flat_params(actor)
         base_objective, base_cost = float(objective), float(cost_objective)

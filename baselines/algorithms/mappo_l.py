@@ -15,6 +15,7 @@ from baselines.storage import Rollout
 
 class MAPPOLagrangian(MAPPO):
     name = "mappo_l"
+    metric_names = ("policy_loss", "entropy", "ratio_max", "lagrange_multiplier")
     needs_costs = True
     description = "MAPPO on A - lambda A_cost, lambda by dual ascent"
 
@@ -31,7 +32,9 @@ class MAPPOLagrangian(MAPPO):
         cost_adv = self.normalized(rollout.extras["cost_advantages"])
         return (reward_adv - lam * cost_adv) / (1.0 + lam)
 
-    def update_actors(self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]) -> dict[str, float]:
+    def update_actors(
+        self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
+    ) -> dict[str, float]:
         metrics = super().update_actors(rollout, generator, context)
         metrics["lagrange_multiplier"] = self.lagrange_multiplier
         return metrics

@@ -1,0 +1,197 @@
+"""`python -m baselines.run` end to end on small budgets: outputs, determinism, exact resume,
+and the errors that must come before anything starts."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from baselines.config import resolve
+from baselines.run import main
+
+SMALL = [
+    "--steps",
+    "1600",
+    "--num-envs",
+    "4",
+    "--set",
+    "rollout.length=50",
+    "--set",
+    "eval.interval=4",
+    "--set",
+    "eval.episodes=4",
+    "--set",
+    "eval.num_envs=2",
+    "--set",
+    "checkpoint_interval=3",
+    "--set",
+    "log.tensorboard=false",
+]
+
+
+def run(tmp_path: Path, name: str, *args: str) -> Path:
+    out = tmp_path / name
+    assert main(["--env", "mpe2/simple_spread", "--out", str(out), *SMALL, *args]) == 0
+    return out
+
+
+def rows(run_dir: Path) -> list[dict[str, str]]:
+    with (run_dir / "progress.csv").open() as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_run_writes_everything_a_paper_needs(tmp_path, capsys):
+    out = run(tmp_path, "a", "--algo", "happo", "--seed", "3", "--set", "log.tensorboard=true")
+    for name in ("config.yaml", "manifest.json", "progress.csv", "train.log", "summary.json"):
+        assert (out / name).exists(), name
+    assert (out / "checkpoints" / "latest.pt").exists() and (out / "checkpoints" / "best.pt").exists()
+    assert any((out / "tensorboard").iterdir())
+    config = yaml.safe_load((out / "config.yaml").read_text())
+    assert config["algo"] == "happo" and config["seed"] == 3 and config["rollout"]["length"] == 50
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 3 and "torch" in manifest["packages"] and "git_commit" in manifest
+    assert manifest["config_sources"][0] == "defaults.yaml"
+    table = rows(out)
+    assert [int(r["iteration"]) for r in table] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert table[-1]["env_steps"] == "1600"
+    assert table[3]["eval_return"] and not table[2]["eval_return"]  # evaluated every 4 iterations
+    printed = capsys.readouterr().out
+    assert "steps/s" in printed and "eval" in printed and "results in" in printed
+
+
+def test_same_seed_gives_the_same_progress_csv(tmp_path):
+    a = run(tmp_path, "a", "--algo", "mappo", "--seed", "1")
+    b = run(tmp_path, "b", "--algo", "mappo", "--seed", "1")
+    c = run(tmp_path, "c", "--algo", "mappo", "--seed", "2")
+    assert (a / "progress.csv").read_bytes() == (b / "progress.csv").read_bytes()
+    assert (a / "progress.csv").read_bytes() != (c / "progress.csv").read_bytes()
+
+
+def test_a_killed_run_resumes_to_the_same_results(tmp_path):
+    whole = run(tmp_path, "whole", "--algo", "happo", "--seed", "5")
+    # the interrupted run: stopped after 4 of 8 iterations (its last checkpoint is at 3)
+    cut = tmp_path / "cut"
+    args = ["--env", "mpe2/simple_spread", "--out", str(cut), *SMALL, "--algo", "happo", "--seed", "5"]
+    from baselines import trainer as trainer_module
+
+    original = trainer_module.Trainer.collect
+    calls = {"n": 0}
+
+    def dying_collect(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt("killed")
+        return original(self, *a, **k)
+
+    trainer_module.Trainer.collect = dying_collect
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            main(args)
+    finally:
+        trainer_module.Trainer.collect = original
+    assert len(rows(cut)) == 4 and "stopped at iteration 4" in (cut / "train.log").read_text()
+    assert main(["--resume", str(cut)]) == 0
+    assert (whole / "progress.csv").read_bytes() == (cut / "progress.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--env", "mpe2/simple_sprad", "--algo", "mappo"], "did you mean mpe2/simple_spread"),
+        (["--env", "mpe2/simple_spread", "--algo", "hapo"], "unknown algorithm 'hapo': did you mean happo"),
+        (
+            ["--env", "mpe2/simple_spread", "--algo", "macpo"],
+            "macpo is a safe-RL algorithm and needs a task with costs",
+        ),
+        (
+            ["--env", "mpe2/simple_spread", "--algo", "mappo", "--set", "train.clipp=1"],
+            "did you mean train.clip",
+        ),
+        (
+            ["--env", "mpe2/simple_spread", "--algo", "mappo", "--set", "train.clip=big"],
+            "train.clip must be a number",
+        ),
+        (
+            ["--env", "mpe2/simple_spread", "--algo", "happo", "--set", "train.share_param=true"],
+            "needs train.share_param=false",
+        ),
+        (["--algo", "mappo"], "give --env and --algo"),
+    ],
+)
+def test_bad_input_fails_before_training_with_a_clear_message(tmp_path, capsys, argv, message):
+    assert main([*argv, "--out", str(tmp_path / "x")]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x" / "progress.csv").exists()
+
+
+def test_list_shows_algorithms_and_tasks(capsys):
+    assert main(["--list"]) == 0
+    out = capsys.readouterr().out
+    assert "happo" in out and "macpo" in out and "mpe2" in out and "simple_spread" in out
+
+
+def test_resume_needs_a_run_directory(tmp_path, capsys):
+    assert main(["--resume", str(tmp_path)]) == 2
+    assert "not a run directory" in capsys.readouterr().err
+
+
+def test_an_existing_run_is_not_overwritten(tmp_path, capsys):
+    out = run(tmp_path, "a", "--algo", "mappo")
+    assert main(["--env", "mpe2/simple_spread", "--algo", "mappo", "--out", str(out), *SMALL]) == 2
+    assert "already holds a run" in capsys.readouterr().err
+
+
+def test_config_layers_apply_in_order(tmp_path):
+    override = tmp_path / "mine.yaml"
+    override.write_text("train:\n  clip: 0.3\n  ppo_epoch: 7\n")
+    config, sources = resolve(
+        "happo", "mamujoco/HalfCheetah-2x3", "mamujoco", config_file=override, overrides=["train.ppo_epoch=9"]
+    )
+    assert config.train.clip == 0.3 and config.train.ppo_epoch == 9  # file over task, --set over file
+    assert config.model.hidden_sizes == [128, 128, 128]  # from the family file
+    assert sources[:2] == ["defaults.yaml", "algos/happo.yaml"] and sources[-1] == "--set train.ppo_epoch=9"
+    tuned, _ = resolve("happo", "mamujoco/HalfCheetah-2x3", "mamujoco")
+    assert tuned.train.clip == 0.05 and tuned.train.ppo_epoch == 15  # HARL's tuned HalfCheetah 2x3
+
+
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_stored_log_probs_are_reproduced_by_the_training_pass(tmp_path, recurrent):
+    """Before any update the policy's ratio must be exactly 1 on the whole rollout: the
+    training pass (minibatches, or recurrent chunks started from stored hidden states)
+    sees what acting saw."""
+    import torch
+
+    from baselines.storage import gather
+    from baselines.trainer import Trainer
+
+    config, _ = resolve(
+        "happo",
+        "mpe2/simple_spread",
+        "mpe2",
+        overrides=[
+            "num_envs=3",
+            "rollout.length=50",
+            f"model.recurrent={str(recurrent).lower()}",
+            "model.data_chunk_length=10",
+            "log.tensorboard=false",
+        ],
+    )
+    trainer = Trainer(config, tmp_path / "run")
+    algo = trainer.algorithm
+    timestep = trainer.env.reset(seed=0)
+    hidden = algo.initial_hidden(3)
+    starts = torch.ones(3, dtype=torch.bool)
+    rollout, *_ = trainer.collect(timestep, hidden, starts)
+    assert bool(rollout.starts[1:].any())  # episodes ended inside the rollout (25-step episodes)
+    index = algo.all_indices(rollout)
+    for agent in algo.agents:
+        log_probs, _, _ = algo.evaluate(agent, rollout, index)
+        stored = gather(rollout.log_probs[agent], index, rollout.num_envs, algo.chunk)
+        torch.testing.assert_close(log_probs, stored, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(
+            algo.log_probs_all(agent, rollout), rollout.log_probs[agent], rtol=1e-5, atol=1e-5
+        )
