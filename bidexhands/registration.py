@@ -1,5 +1,31 @@
-"""Bi-DexHands task registration (placeholder: filled in by the Bi-DexHands issue)."""
+"""Bi-DexHands task registration: entry-point strings only, so `import envs` never imports MuJoCo."""
+
+# name -> (episode steps, description); kept here so the registry needs no simulator import
+TASK_DESCRIPTIONS = {
+    "ShadowHandOver": "fixed palms-up hands; hand0 throws the egg to hand1's palm (75 steps)",
+    "ShadowHandCatchUnderarm": "moving palms-up bases 1.15 m apart; underarm throw and catch (75 steps)",
+    "ShadowHandCatchOver2Underarm": "fingers-up hand0 throws overarm to palm-up hand1 (75 steps)",
+    "ShadowHandCatchAbreast": "hands side by side; the egg passes sideways between them (150 steps)",
+    "ShadowHandTwoCatchUnderarm": "an egg in each palm; both hands throw and catch at once (75 steps)",
+    "ShadowHandLiftUnderarm": "both palms lift a pot by its handles 0.4 m off a table (500 steps)",
+    "ShadowHandDoorOpenInward": "push both leaves of a double door open, away from the hands (250 steps)",
+    "ShadowHandDoorOpenOutward": "pull both leaves of a double door open, towards the hands (250 steps)",
+    "ShadowHandDoorCloseInward": "close a double door that stands open away from the hands (250 steps)",
+    "ShadowHandDoorCloseOutward": "close a double door that stands open towards the hands (250 steps)",
+}
 
 
 def register_bidexhands_tasks() -> None:
-    """Register the Bi-DexHands tasks (entry-point strings only; MuJoCo is not imported)."""
+    """Register `bidexhands/<Task>` for every task (extra `hands`)."""
+    from envs.registry import register
+
+    for name, description in TASK_DESCRIPTIONS.items():
+        register(
+            f"bidexhands/{name}",
+            "bidexhands.tasks:make_task",
+            family="bidexhands",
+            extra="hands",
+            description=description,
+            override=True,
+            task=name,
+        )

@@ -1,0 +1,76 @@
+"""The Bi-DexHands tasks and `make_task`, the registry's entry point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from bidexhands.env import BiDexHandsEnv
+from bidexhands.tasks.base import Task
+from bidexhands.tasks.door import (
+    shadow_hand_door_close_inward,
+    shadow_hand_door_close_outward,
+    shadow_hand_door_open_inward,
+    shadow_hand_door_open_outward,
+)
+from bidexhands.tasks.lift import shadow_hand_lift_underarm
+from bidexhands.tasks.throw_catch import (
+    shadow_hand_catch_abreast,
+    shadow_hand_catch_over2underarm,
+    shadow_hand_catch_underarm,
+    shadow_hand_over,
+    shadow_hand_two_catch_underarm,
+)
+
+TASKS: dict[str, Callable[[], Task]] = {
+    "ShadowHandOver": shadow_hand_over,
+    "ShadowHandCatchUnderarm": shadow_hand_catch_underarm,
+    "ShadowHandCatchOver2Underarm": shadow_hand_catch_over2underarm,
+    "ShadowHandCatchAbreast": shadow_hand_catch_abreast,
+    "ShadowHandTwoCatchUnderarm": shadow_hand_two_catch_underarm,
+    "ShadowHandLiftUnderarm": shadow_hand_lift_underarm,
+    "ShadowHandDoorOpenInward": shadow_hand_door_open_inward,
+    "ShadowHandDoorOpenOutward": shadow_hand_door_open_outward,
+    "ShadowHandDoorCloseInward": shadow_hand_door_close_inward,
+    "ShadowHandDoorCloseOutward": shadow_hand_door_close_outward,
+}
+
+
+def make_task(
+    task: str,
+    *,
+    num_envs: int = 1,
+    device: str | torch.device = "cpu",
+    seed: int | None = None,
+    validate_actions: bool = True,
+    backend: str | None = None,
+    substeps: int = 2,
+    num_threads: int | None = None,
+    vector: str | None = None,
+) -> BiDexHandsEnv:
+    """Build `num_envs` copies of a Bi-DexHands task.
+
+    backend: "mujoco" (C MuJoCo on CPU threads), "warp" (MuJoCo Warp) or None for warp on a CUDA
+    device and mujoco otherwise. substeps: physics steps per 1/60 s control step.
+    num_threads: CPU threads of the mujoco backend (default: one per available core).
+    vector: accepted for the suite's CLI; the worlds are batched natively, so only "sync" or
+    None make sense.
+    """
+    if vector not in (None, "sync"):
+        raise ValueError(
+            f"Bi-DexHands batches its worlds natively (backend='mujoco' or 'warp'); vector must be "
+            f"'sync' or None, got {vector!r}"
+        )
+    if task not in TASKS:
+        raise ValueError(f"unknown Bi-DexHands task {task!r}; available: {', '.join(sorted(TASKS))}")
+    return BiDexHandsEnv(
+        TASKS[task](),
+        num_envs=num_envs,
+        device=device,
+        seed=seed,
+        validate_actions=validate_actions,
+        backend=backend,
+        substeps=substeps,
+        num_threads=num_threads,
+    )
