@@ -1,0 +1,165 @@
+"""`SmaxEnv`: JaxMARL's SMAX as a natively batched suite env.
+
+All copies step together in one jitted, vmapped call (`envs.tasks.smax_jax`) and the
+results reach torch through DLPack, without a copy when JAX and torch share the
+device (the CPU, or the same CUDA GPU).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+import gymnasium as gym
+import jax
+import jax.numpy as jnp
+import numpy as np
+import torch
+
+from envs.core import MultiAgentEnv
+from envs.episodes import EpisodeStats
+from envs.spec import EnvSpec
+from envs.tasks.smax_jax import BOOL_FIELDS, FLOAT_FIELDS, programs, strong_types
+from envs.timestep import TimeStep
+
+
+class SmaxEnv(MultiAgentEnv):
+    """`num_envs` copies of an SMAX map against JaxMARL's heuristic enemy.
+
+    Agents `agent_0..n-1` are JaxMARL's `ally_0..n-1` (the names SMAC uses). Each gets
+    the team reward (SMAX gives every ally the same one), its unit-list observation and
+    an action mask from `get_avail_actions` (a dead unit may only stop). The episode
+    terminates when a team is wiped out and is truncated after `max_steps + 1` steps
+    (SMAX tests its limit before counting the current step);
+    `info["win"]` is 1 at the end of a won battle (every enemy dead and an ally alive,
+    what SMAX pays `won_battle_bonus` for), 0 at other episode ends, NaN elsewhere.
+    """
+
+    def __init__(
+        self,
+        map_name: str,
+        *,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        seed: int | None = None,
+        validate_actions: bool = True,
+        **smax_kwargs: Any,
+    ):
+        if smax_kwargs.get("action_type", "discrete") != "discrete":
+            raise ValueError("the suite wraps SMAX's discrete actions only (they carry the action masks)")
+        self.programs = programs(map_name, **smax_kwargs)
+        env = self.jax_env = self.programs.env
+        agents = tuple(f"agent_{i}" for i in range(env.num_allies))
+        spec = EnvSpec(
+            name=f"smax/{map_name}",
+            family="smax",
+            backend="jax",
+            agents=agents,
+            observation_spaces={a: gym.spaces.Box(-1.0, 1.0, (env.obs_size,), np.float32) for a in agents},
+            action_spaces={a: gym.spaces.Discrete(int(env.action_spaces[env.agents[0]].n)) for a in agents},
+            state_space=gym.spaces.Box(-np.inf, np.inf, (env.state_size,), np.float32),
+            num_envs=num_envs,
+            device=torch.device(device),
+            # SMAX checks its time limit before counting the step that reaches it.
+            max_episode_steps=int(env.max_steps) + 1,
+            has_action_masks=True,
+            info_keys=("win", "episode_return", "episode_length"),
+            metadata={"map_name": map_name, "jaxmarl_agents": tuple(env.agents)},
+        )
+        super().__init__(spec, seed=seed, validate_actions=validate_actions)
+        self.jax_device = _jax_device(spec.device)
+        self.stats = EpisodeStats(num_envs, spec.device)
+        self._keys: jax.Array | None = None
+        self._states: Any = None
+        n, a = num_envs, len(agents)
+        obs_dim, state_dim = env.obs_size, env.state_size
+        self._float_shapes = ((a, n, obs_dim), (a, n, obs_dim), (n, state_dim), (n, state_dim), (a, n))
+        self._bool_shapes = ((a, n, spec.action_spaces[agents[0]].n), (n,), (n,), (n,))
+
+    def _reset(self, seed: int | None) -> TimeStep:
+        if seed is None and self._keys is None:
+            seed = secrets.randbits(31)
+        if seed is not None:
+            seeds = jnp.arange(self.spec.num_envs, dtype=jnp.uint32) + np.uint32(seed)
+            self._keys = jax.device_put(jax.vmap(jax.random.PRNGKey)(seeds), self.jax_device)
+        self._keys, self._states, *buffers = self.programs.reset(self._keys)
+        return self._timestep(buffers, {"win": self._nan(), **self.stats.reset()})
+
+    def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
+        stacked = torch.stack([actions[a] for a in self.spec.agents], dim=1).to(torch.int32)
+        if self.jax_device.platform == "cpu" and stacked.device.type != "cpu":
+            stacked = stacked.cpu()
+        jax_actions = jax.dlpack.from_dlpack(stacked)  # on the tensor's device
+        if jax_actions.devices() != {self.jax_device}:
+            jax_actions = jax.device_put(jax_actions, self.jax_device)
+        self._keys, self._states, *buffers = self.programs.step(self._keys, self._states, jax_actions)
+        return self._timestep(buffers, None)
+
+    @property
+    def jax_state(self) -> Any:
+        """The batched `HeuristicEnemySMAX` state: a pytree with `num_envs` leading."""
+        return self._states
+
+    def set_jax_state(self, states: Any) -> TimeStep:
+        """Continue every copy from `states` and observe them (no episode ends).
+
+        For scripted scenarios: place units or set their health by hand, then step.
+        The episode statistics keep running; the returned action masks are the ones the
+        next `step` is validated against.
+        """
+        if self._keys is None:
+            raise RuntimeError(f"{self.spec.name}: call reset() before set_jax_state()")
+        self._states = jax.device_put(strong_types(states), self.jax_device)
+        _, _, *buffers = self.programs.observe(self._states)
+        timestep = self._timestep(buffers, {key: self._nan() for key in self.spec.info_keys})
+        self._action_mask = timestep.action_mask
+        return timestep
+
+    def _timestep(self, buffers: list[jax.Array], reset_info: dict[str, torch.Tensor] | None) -> TimeStep:
+        """Hand a batch to torch; `reset_info` is given for resets, None after a step."""
+        agents = self.spec.agents
+        floats, bools = (self._torch(x) for x in buffers)
+        f = dict(zip(FLOAT_FIELDS, _split(floats, self._float_shapes), strict=True))
+        b = dict(zip(BOOL_FIELDS, _split(bools, self._bool_shapes), strict=True))
+        rewards = {a: f["reward"][i] for i, a in enumerate(agents)}
+        if reset_info is None:
+            done = b["terminated"] | b["truncated"]
+            info = {"win": torch.where(done, b["win"].float(), self._nan())}
+            info.update(self.stats.update(rewards, done))
+        else:
+            info = reset_info
+        return TimeStep(
+            obs={a: f["obs"][i] for i, a in enumerate(agents)},
+            state=f["state"],
+            reward=rewards,
+            terminated=b["terminated"],
+            truncated=b["truncated"],
+            final_obs={a: f["final_obs"][i] for i, a in enumerate(agents)},
+            final_state=f["final_state"],
+            action_mask={a: b["avail"][i] for i, a in enumerate(agents)},
+            info=info,
+        )
+
+    def _torch(self, array: jax.Array) -> torch.Tensor:
+        tensor = torch.from_dlpack(array)  # shares the buffer
+        return tensor if tensor.device == self.spec.device else tensor.to(self.spec.device)
+
+    def _nan(self) -> torch.Tensor:
+        return torch.full((self.spec.num_envs,), float("nan"), device=self.spec.device)
+
+
+def _split(flat: torch.Tensor, shapes: tuple[tuple[int, ...], ...]) -> list[torch.Tensor]:
+    """Contiguous views of `flat`, one per shape (the layout `smax_jax._batched` packs)."""
+    sizes = [int(np.prod(shape)) for shape in shapes]
+    return [part.view(shape) for part, shape in zip(flat.split(sizes), shapes, strict=True)]
+
+
+def _jax_device(device: torch.device) -> jax.Device:
+    """The JAX device matching torch's, else the CPU (results are then moved to `device`)."""
+    if device.type == "cuda":
+        try:
+            return jax.devices("cuda")[device.index or 0]
+        except RuntimeError:
+            pass
+    return jax.devices("cpu")[0]

@@ -1,0 +1,146 @@
+"""The JAX side of SMAX: batched reset/step programs that keep the final observation.
+
+JaxMARL's own `step` resets finished episodes before returning, which loses the last
+observation of the old episode. These programs compose the pieces instead:
+`step_env` for the transition, `reset` for the next episode, and a select between the
+two, returning both. Everything runs per copy under `jax.vmap` inside one `jax.jit`.
+
+Keys: copy i starts from `PRNGKey(seed + i)`; a reset splits it as
+`key, sub = split(key)` and resets with `sub`, a step as
+`key, step_key, reset_key = split(key, 3)`.
+
+Programs are cached per map and options, so every env of the same task in a process
+shares one compilation (per `num_envs`).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from jaxmarl.environments.smax import HeuristicEnemySMAX, map_name_to_scenario
+
+
+class Batch(NamedTuple):
+    """One call's results. Per-agent fields are agent-major, so `obs[i]` is agent i's
+    contiguous `(num_envs, obs_dim)` block once handed to torch."""
+
+    obs: jax.Array  # (agents, envs, obs_dim) float32
+    state: jax.Array  # (envs, state_dim) float32
+    avail: jax.Array  # (agents, envs, actions) bool
+    final_obs: jax.Array
+    final_state: jax.Array
+    reward: jax.Array  # (agents, envs) float32
+    terminated: jax.Array  # (envs,) bool: a team was wiped out
+    truncated: jax.Array  # (envs,) bool: max_steps reached first
+    win: jax.Array  # (envs,) bool: every enemy dead and an ally alive (SMAX's win bonus)
+
+
+class SmaxPrograms:
+    """`reset(keys)`, `step(keys, states, actions)` and `observe(states)`, all batched and
+    jitted, each returning `(keys, states, floats, bools)` (see `_batched`; `observe`
+    returns no keys)."""
+
+    def __init__(self, map_name: str, **smax_kwargs: Any):
+        self.env = HeuristicEnemySMAX(scenario=map_name_to_scenario(map_name), **smax_kwargs)
+        self.reset = _batched(self._reset_one)
+        self.step = _batched(self._step_one)
+        self.observe = _batched(lambda state: ((), state, self._observe_one(state)))
+
+    def _observe_one(self, state: Any) -> Batch:
+        env = self.env
+        obs = env.get_obs(state)
+        stacked = jnp.stack([obs[a] for a in env.agents])
+        world = env.get_world_state(state)
+        avail = env.get_avail_actions(state)
+        no = jnp.array(False)
+        return Batch(
+            obs=stacked,
+            state=world,
+            avail=jnp.stack([avail[a] for a in env.agents]).astype(jnp.bool_),
+            final_obs=stacked,
+            final_state=world,
+            reward=jnp.zeros(len(env.agents), jnp.float32),
+            terminated=no,
+            truncated=no,
+            win=no,
+        )
+
+    def _reset_one(self, key: jax.Array) -> tuple[jax.Array, Any, Batch]:
+        key, sub = jax.random.split(key)
+        _, state = self.env.reset(sub)
+        state = strong_types(state)  # typed as `step` returns it: one compiled step, not two
+        return key, state, self._observe_one(state)
+
+    def _step_one(self, key: jax.Array, state: Any, actions: jax.Array) -> tuple[jax.Array, Any, Batch]:
+        env = self.env
+        key, step_key, reset_key = jax.random.split(key, 3)
+        obs, after, rewards, dones, _ = env.step_env(
+            step_key, state, {a: actions[i] for i, a in enumerate(env.agents)}
+        )
+        fresh_obs, fresh = env.reset(reset_key)
+        done = dones["__all__"]
+        alive = after.state.unit_alive
+        allies_dead = ~alive[: env.num_allies].any()
+        enemies_dead = ~alive[env.num_allies :].any()
+        terminated = allies_dead | enemies_dead
+        next_state = jax.tree.map(lambda new, old: jax.lax.select(done, new, old), fresh, after)
+        final_obs = jnp.stack([obs[a] for a in env.agents])
+        final_world = obs["world_state"]
+        avail = env.get_avail_actions(next_state)
+        return (
+            key,
+            next_state,
+            Batch(
+                obs=jnp.where(done, jnp.stack([fresh_obs[a] for a in env.agents]), final_obs),
+                state=jnp.where(done, fresh_obs["world_state"], final_world),
+                avail=jnp.stack([avail[a] for a in env.agents]).astype(jnp.bool_),
+                final_obs=final_obs,
+                final_state=final_world,
+                reward=jnp.stack([rewards[a] for a in env.agents]).astype(jnp.float32),
+                terminated=terminated,
+                truncated=done & ~terminated,
+                win=enemies_dead & ~allies_dead,
+            ),
+        )
+
+
+def programs(map_name: str, **smax_kwargs: Any) -> SmaxPrograms:
+    """Shared programs for hashable options (the usual case), fresh ones otherwise."""
+    try:
+        return _cached_programs(map_name, tuple(sorted(smax_kwargs.items())))
+    except TypeError:  # unhashable options, e.g. arrays of unit stats
+        return SmaxPrograms(map_name, **smax_kwargs)
+
+
+@functools.lru_cache(maxsize=32)
+def _cached_programs(map_name: str, options: tuple[tuple[str, Any], ...]) -> SmaxPrograms:
+    return SmaxPrograms(map_name, **dict(options))
+
+
+def strong_types(tree: Any) -> Any:
+    """Drop JAX weak types (the heuristic enemy's reset state has one); otherwise the
+    state after a step is a new input signature and `step` compiles a second time."""
+    return jax.tree.map(lambda x: jax.lax.convert_element_type(x, jnp.asarray(x).dtype), tree)
+
+
+FLOAT_FIELDS = ("obs", "final_obs", "state", "final_state", "reward")
+BOOL_FIELDS = ("avail", "terminated", "truncated", "win")
+
+
+def _batched(fn):
+    """`jit(vmap(fn))` for `fn -> (key, state, Batch)`, returning `(key, state, floats,
+    bools)`: the batch's fields (per-agent ones agent-major) flattened into one float32
+    and one bool buffer, so that handing them to torch takes two DLPack calls, not nine."""
+
+    def run(*args):
+        key, state, batch = jax.vmap(fn)(*args)
+        swap = {f: jnp.swapaxes(getattr(batch, f), 0, 1) for f in ("obs", "final_obs", "avail", "reward")}
+        batch = batch._replace(**swap)
+        floats = jnp.concatenate([getattr(batch, f).astype(jnp.float32).ravel() for f in FLOAT_FIELDS])
+        bools = jnp.concatenate([getattr(batch, f).astype(jnp.bool_).ravel() for f in BOOL_FIELDS])
+        return key, state, floats, bools
+
+    return jax.jit(run)
