@@ -35,6 +35,11 @@ from envs.spec import EnvSpec
 from envs.timestep import TimeStep
 
 AGENTS = ("hand0", "hand1")
+# agent_split="finger": per hand, the wrist (and a moving base) and each finger are agents,
+# as Bi-DexHands' finer agent_index option; each sees its whole hand and the shared block.
+FINGER_PARTS = ("wrist", "ff", "mf", "rf", "lf", "th")
+PART_OF_ACTUATOR = {"WR": "wrist", "FF": "ff", "MF": "mf", "RF": "rf", "LF": "lf", "TH": "th"}
+AGENT_SPLITS = ("hand", "finger")
 VEL_SCALE = 0.2
 FORCE_SCALE = 10.0
 # Distal (J0) joints follow their middle (J1) joint through a coupling tendon; at reset they start equal.
@@ -55,8 +60,11 @@ class BiDexHandsEnv(MultiAgentEnv):
         backend: str | None = None,
         substeps: int = 2,
         num_threads: int | None = None,
+        agent_split: str = "hand",
     ):
         device = torch.device(device)
+        if agent_split not in AGENT_SPLITS:
+            raise ValueError(f"agent_split must be one of {AGENT_SPLITS}, got {agent_split!r}")
         if not isinstance(substeps, int) or substeps < 1:
             raise ValueError(f"substeps must be a positive integer, got {substeps!r}")
         backend = default_backend(device) if backend is None else backend
@@ -72,21 +80,29 @@ class BiDexHandsEnv(MultiAgentEnv):
         hand_dim = [24 * 3 + 65 + 30 + 6 + n for n in n_act]
         shared = task.shared_obs_dim
         box = lambda n: gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)  # noqa: E731
+        # each agent: (its hand, the hand's action dimensions it controls)
+        self.parts = self._split(scene, agent_split, n_act[0])
+        self.agents = tuple(self.parts)
         spec = EnvSpec(
             name=f"bidexhands/{task.name}",
             family="bidexhands",
             backend=backend,
-            agents=AGENTS,
-            observation_spaces={a: box(hand_dim[i] + shared) for i, a in enumerate(AGENTS)},
+            agents=self.agents,
+            observation_spaces={a: box(hand_dim[h] + shared) for a, (h, _) in self.parts.items()},
             action_spaces={
-                a: gym.spaces.Box(-1.0, 1.0, (n_act[i],), np.float32) for i, a in enumerate(AGENTS)
+                a: gym.spaces.Box(-1.0, 1.0, (len(dims),), np.float32) for a, (_, dims) in self.parts.items()
             },
             state_space=box(sum(hand_dim) + shared),
             num_envs=num_envs,
             device=device,
             max_episode_steps=task.max_episode_steps,
             info_keys=("episode_return", "episode_length", "success"),
-            metadata={"control_dt": scene.control_dt, "substeps": substeps, "render_modes": ("rgb_array",)},
+            metadata={
+                "control_dt": scene.control_dt,
+                "substeps": substeps,
+                "agent_split": agent_split,
+                "render_modes": ("rgb_array",),
+            },
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
         self.generator = torch.Generator()
@@ -96,6 +112,22 @@ class BiDexHandsEnv(MultiAgentEnv):
         self.prev_actions = torch.zeros(num_envs, 2, n_act[0], device=device)  # (copy, hand, action)
         self._nan = torch.full((num_envs,), float("nan"), device=device)
         self._renderer = None
+
+    @staticmethod
+    def _split(scene: Scene, agent_split: str, n_act: int) -> dict[str, tuple[int, list[int]]]:
+        if agent_split == "hand":
+            return {a: (h, list(range(n_act))) for h, a in enumerate(AGENTS)}
+        model, parts = scene.model, {}
+        for h, hand in enumerate(scene.hands):
+            base = len(hand.base_actuators)  # a moving base's 6 dimensions lead the hand's action
+            groups: dict[str, list[int]] = {p: [] for p in FINGER_PARTS}
+            groups["wrist"].extend(range(base))
+            for k, actuator in enumerate(hand.actuators):
+                joint = model.actuator(int(actuator)).name.rsplit(":A_", 1)[1]  # e.g. FFJ3
+                groups[PART_OF_ACTUATOR[joint[:2]]].append(base + k)
+            for p in FINGER_PARTS:
+                parts[f"{AGENTS[h]}_{p}"] = (h, groups[p])
+        return parts
 
     # -- indices ---------------------------------------------------------------------------
     def _index(self, scene: Scene, device: torch.device) -> None:
@@ -156,7 +188,11 @@ class BiDexHandsEnv(MultiAgentEnv):
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         blocks = self._hand_blocks(r, fresh)
         shared = self.task.shared_obs(r)
-        obs = {a: torch.cat((blocks[:, i], shared), dim=1) for i, a in enumerate(AGENTS)}
+        hands = [torch.cat((blocks[:, i], shared), dim=1) for i in range(len(AGENTS))]
+        if self.spec.metadata["agent_split"] == "hand":
+            obs = {a: hands[h] for a, (h, _) in self.parts.items()}
+        else:  # several agents see one hand: each gets its own tensor
+            obs = {a: hands[h].clone() for a, (h, _) in self.parts.items()}
         return obs, torch.cat((blocks.flatten(1), shared), dim=1)
 
     def hand_state(self, r: Readings) -> HandState:
@@ -195,7 +231,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         return TimeStep(
             obs=obs,
             state=state,
-            reward={a: zero.clone() for a in AGENTS},
+            reward={a: zero.clone() for a in self.agents},
             terminated=no,
             truncated=no.clone(),
             final_obs=obs,
@@ -203,8 +239,17 @@ class BiDexHandsEnv(MultiAgentEnv):
             info=info,
         )
 
+    def _hand_actions(self, actions: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """(N, 2, n_act): the agents' actions assembled per hand."""
+        if self.spec.metadata["agent_split"] == "hand":
+            return torch.stack([actions[agent] for agent in AGENTS], dim=1)
+        a = torch.zeros_like(self.prev_actions)
+        for agent, (h, dims) in self.parts.items():
+            a[:, h, dims] = actions[agent].to(a.dtype)
+        return a
+
     def _targets(self, actions: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        a = torch.stack([actions[agent] for agent in AGENTS], dim=1).to(self.spec.device, torch.float32)
+        a = self._hand_actions(actions).to(self.spec.device, torch.float32)
         a = torch.clamp(a, -1.0, 1.0)
         self.prev_actions = a
         ctrl = torch.zeros(self.spec.num_envs, self._nu, device=self.spec.device)
@@ -226,7 +271,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         truncated = (self.t >= self.spec.max_episode_steps) & ~terminated
         done = terminated | truncated
         final_obs, final_state = self._observe(readings, None)
-        reward = {a: outcome.reward for a in AGENTS}
+        reward = {a: outcome.reward for a in self.agents}
         info = self.stats.update(reward, done)
         info["success"] = torch.where(done, self.succeeded.float(), self._nan)
         obs, state = final_obs, final_state
@@ -234,7 +279,7 @@ class BiDexHandsEnv(MultiAgentEnv):
             self._reset_copies(torch.nonzero(done).flatten())
             new_obs, new_state = self._observe(self.physics.read(), done)
             rows = done.unsqueeze(1)
-            obs = {a: torch.where(rows, new_obs[a], final_obs[a]) for a in AGENTS}
+            obs = {a: torch.where(rows, new_obs[a], final_obs[a]) for a in self.agents}
             state = torch.where(rows, new_state, final_state)
         return TimeStep(
             obs=obs,

@@ -334,3 +334,30 @@ def test_scripted_push_opens_the_inward_door_and_outscores_idle_hands():
     assert angles[0, 0].item() < -0.2 and angles[0, 1].item() > 0.2  # both leaves swung away
     assert bool((angles[1] == 0).all())
     assert totals[0] > totals[1]
+
+
+@pytest.mark.parametrize("task", ["ShadowHandOver", "ShadowHandCatchUnderarm"])
+def test_finger_agents_drive_the_same_hands_as_hand_agents(task):
+    """agent_split="finger": twelve agents whose actions, put together, are the hand agents'
+    actions; the same seed and actions give the same trajectory as the two-agent split."""
+    hands = envs.make(f"bidexhands/{task}", num_envs=2, seed=4)
+    fingers = envs.make(f"bidexhands/{task}", num_envs=2, seed=4, agent_split="finger")
+    assert fingers.spec.num_agents == 12 and fingers.spec.agents[:2] == ("hand0_wrist", "hand0_ff")
+    sizes = {a: s.shape[0] for a, s in fingers.spec.action_spaces.items()}
+    moving = 6 if task != "ShadowHandOver" else 0
+    assert sizes["hand0_wrist"] == 2 + moving and sizes["hand0_th"] == 5 and sizes["hand1_lf"] == 4
+    assert sum(sizes.values()) == sum(s.shape[0] for s in hands.spec.action_spaces.values())
+    envs.check_env(fingers, steps=10)
+    a, b = hands.reset(seed=1), fingers.reset(seed=1)
+    generator = torch.Generator().manual_seed(0)
+    for _ in range(5):
+        assert torch.equal(a.state, b.state)
+        assert torch.equal(a.obs["hand1"], b.obs["hand1_mf"])
+        hand_actions = envs.random_actions(hands.spec, generator=generator)
+        finger_actions = {}
+        for agent, (h, dims) in fingers.parts.items():
+            finger_actions[agent] = hand_actions[f"hand{h}"][:, dims]
+        a, b = hands.step(hand_actions), fingers.step(finger_actions)
+        assert torch.equal(a.reward["hand0"], b.reward["hand1_th"])
+    with pytest.raises(ValueError, match="agent_split must be one of"):
+        envs.make(f"bidexhands/{task}", agent_split="joint")

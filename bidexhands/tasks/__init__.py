@@ -48,6 +48,7 @@ def make_task(
     substeps: int = 2,
     num_threads: int | None = None,
     vector: str | None = None,
+    agent_split: str = "hand",
 ) -> BiDexHandsEnv:
     """Build `num_envs` copies of a Bi-DexHands task.
 
@@ -56,6 +57,8 @@ def make_task(
     num_threads: CPU threads of the mujoco backend (default: one per available core).
     vector: accepted for the suite's CLI; the worlds are batched natively, so only "sync" or
     None make sense.
+    agent_split: "hand" (two agents, the default) or "finger" (per hand: the wrist with any
+    moving base, and each of the five fingers, twelve agents).
     """
     if vector not in (None, "sync"):
         raise ValueError(
@@ -73,4 +76,5 @@ def make_task(
         backend=backend,
         substeps=substeps,
         num_threads=num_threads,
+        agent_split=agent_split,
     )
