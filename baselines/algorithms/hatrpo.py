@@ -64,7 +64,7 @@ class HATRPO(HAPPO):
         step = trpo_step(g, fvp, train.kl_threshold, train.cg_iters)
         expected = float(g @ step)
         start = flat_params(actor)
-        baseline = float(objective)
+        baseline = float(objective.detach())
         for i in range(train.ls_steps):
             coef = train.backtrack_coeff**i
             set_flat_params(actor, start + coef * step)

@@ -77,7 +77,7 @@ class MACPO(HAPPO):
         )
         solution = cpo_step(g, b, c, fvp, train.kl_threshold, train.cg_iters)
         start = flat_params(actor)
-        base_objective, base_cost = float(objective), float(cost_objective)
+        base_objective, base_cost = float(objective.detach()), float(cost_objective.detach())
         for i in range(train.ls_steps):
             coef = train.backtrack_coeff**i
             set_flat_params(actor, start + coef * solution.step)
