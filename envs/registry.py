@@ -12,6 +12,7 @@ import dataclasses
 import difflib
 import importlib
 import importlib.metadata
+import re
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -145,8 +146,29 @@ def make(
         if not missing or missing in OWN_PACKAGES:
             raise
         raise MissingDependencyError(_missing_message(entry, missing)) from error
+    except TypeError as error:
+        bad = re.search(r"unexpected keyword argument '([^']+)'", str(error))
+        if bad is None:
+            raise
+        raise ValueError(
+            f"task {entry.name!r} does not take the option {bad.group(1)!r} "
+            f"(passed: {sorted(task_kwargs)}); {_options_hint(entry)}"
+        ) from error
     env.spec = dataclasses.replace(env.spec, name=entry.name, family=entry.family)
     return env
+
+
+def _options_hint(entry: TaskEntry) -> str:
+    """The factory's named options, for an error message."""
+    import inspect
+
+    try:
+        params = inspect.signature(_resolve(entry.entry_point)).parameters
+    except (TypeError, ValueError):
+        return "see the task's documentation"
+    fixed = {"num_envs", "device", "seed", "validate_actions"}
+    named = [n for n, p in params.items() if n not in fixed and p.kind is p.KEYWORD_ONLY]
+    return f"its options: {', '.join(named)}" if named else "see the task's documentation"
 
 
 def _resolve(entry_point: EntryPoint) -> Callable[..., MultiAgentEnv]:

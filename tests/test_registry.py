@@ -182,3 +182,10 @@ def test_a_broken_plugin_warns_and_leaves_other_tasks_working(tmp_path, monkeypa
     with pytest.warns(UserWarning, match="could not load marlsuite task plugin 'broken'"):
         tasks = envs.registered_tasks()
     assert "mpe2/simple_spread" in {t.name for t in tasks}
+
+
+def test_an_option_the_task_does_not_take_is_named_with_the_ones_it_does():
+    with pytest.raises(
+        ValueError, match=r"'mpe2/simple_spread' does not take the option 'max_episode_steps'.*max_cycles"
+    ):
+        envs.make("mpe2/simple_spread", max_episode_steps=10)
