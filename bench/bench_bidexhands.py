@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import torch
+from bench_common import write_result
 
 TASK = "bidexhands/ShadowHandOver"
 
@@ -220,23 +220,13 @@ def main() -> None:
                 flush=True,
             )
 
-    from envs.manifest import package_versions
-
     result = {
         "benchmark": "bidexhands_steps_per_second",
         "task": TASK,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": len(__import__("os").sched_getaffinity(0)),
-            "device": args.device,
-            "gpu": torch.cuda.get_device_name() if args.device.startswith("cuda") else None,
-        },
-        "packages": package_versions(),
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    gpu = torch.cuda.get_device_name() if args.device.startswith("cuda") else None
+    write_result(args.out, result, machine_extra={"device": args.device, "gpu": gpu})
 
 
 if __name__ == "__main__":

@@ -15,18 +15,15 @@ finished episodes:
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from bench_common import write_result
 
 import envs
-from envs.manifest import package_versions
 
 SCENARIO = "academy_3_vs_1_with_keeper"
 AGENTS = 3
@@ -116,17 +113,9 @@ def main() -> None:
         "task": f"football/{SCENARIO}",
         "steps_per_copy": args.steps,
         "repeats": args.repeats,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-        },
-        "packages": package_versions(),
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -10,17 +10,15 @@ action validation, batching, autoreset bookkeeping and the numpy -> torch hand-o
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from bench_common import best_of, write_result
 from mpe2 import simple_spread_v3
 
 import envs
-from envs.manifest import package_versions
 
 SCENARIO = "simple_spread"
 
@@ -56,11 +54,6 @@ def suite(steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> 
     elapsed = time.perf_counter() - start
     env.close()
     return steps * num_envs / elapsed
-
-
-def best_of(repeats: int, fn, *args) -> float:
-    """Best of several runs: the least disturbed by other load on the machine."""
-    return max(fn(*args) for _ in range(repeats))
 
 
 def main() -> None:
@@ -105,17 +98,9 @@ def main() -> None:
         "task": f"mpe2/{SCENARIO}",
         "steps": args.steps,
         "repeats": args.repeats,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "cpus": torch.get_num_threads(),
-        },
-        "packages": package_versions(),
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -19,17 +19,15 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from bench_common import write_result
 
 from baselines.config import resolve
 from baselines.trainer import Trainer
-from envs.manifest import package_versions
 
 HARL_REFERENCE = {
     "source": "issue 5: HARL (the HAPPO authors' code) with its tuned HalfCheetah 2x3 config, 2-core machine",
@@ -158,16 +156,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     result = throughput(args) if args.mode == "throughput" else harl(args)
-    result.update(
-        {
-            "machine": {"platform": platform.platform(), "processor": platform.processor()},
-            "packages": package_versions(),
-        }
-    )
-    out = args.out or Path(f"bench/results/onpolicy_{args.mode}.json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {out}")
+    write_result(args.out or Path(f"bench/results/onpolicy_{args.mode}.json"), result)
 
 
 if __name__ == "__main__":

@@ -12,17 +12,15 @@ A ratio of 1.0 means the safe task runs as fast as the raw reward-only env.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+from bench_common import best_of, write_result
 
 import envs
-from envs.manifest import package_versions
 from safe_mamujoco.tasks import SAFE_TASKS
 
 DEFAULT_TASKS = (
@@ -70,11 +68,6 @@ def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate
     return steps * num_envs / elapsed
 
 
-def best_of(repeats: int, fn, *args) -> float:
-    """Best of several runs: the least disturbed by other load on the machine."""
-    return max(fn(*args) for _ in range(repeats))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -120,13 +113,9 @@ def main() -> None:
         "benchmark": "safe_mamujoco_steps_per_second",
         "steps": args.steps,
         "repeats": args.repeats,
-        "machine": {"platform": platform.platform(), "processor": platform.processor()},
-        "packages": package_versions(),
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result)
 
 
 if __name__ == "__main__":

@@ -20,8 +20,6 @@ so its second step compiles again; the suite strips it) is reported separately.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
 import time
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import torch
+from bench_common import write_result
 from jaxmarl.environments.smax import HeuristicEnemySMAX, map_name_to_scenario
 
 import envs
@@ -148,17 +147,9 @@ def main() -> None:
         "benchmark": "smax_steps_per_second",
         "task": f"smax/{MAP}",
         "repeats": args.repeats,
-        "machine": {
-            "platform": platform.platform(),
-            "processor": platform.processor(),
-            "jax_devices": [str(d) for d in jax.devices()],
-        },
-        "packages": {**package_versions(), "jax": jax.__version__},
         "results": rows,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_result(args.out, result, packages={**package_versions(), "jax": jax.__version__})
 
 
 if __name__ == "__main__":

@@ -1,0 +1,49 @@
+"""What every benchmark script shares: best-of timing and writing its JSON with the machine
+and package versions, so that figures from different runs can be compared and reproduced.
+
+The scripts run as `python bench/<script>.py`, which puts this folder on `sys.path`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from envs.manifest import package_versions
+
+
+def best_of(repeats: int, fn: Callable[..., float], *args: Any) -> float:
+    """Best of several runs: the one least disturbed by other load on the machine."""
+    return max(fn(*args) for _ in range(repeats))
+
+
+def machine(**extra: Any) -> dict[str, Any]:
+    return {
+        "platform": platform.platform(),
+        "processor": platform.processor(),
+        "cpus": len(os.sched_getaffinity(0)),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        **extra,
+    }
+
+
+def write_result(
+    out: Path,
+    result: dict[str, Any],
+    *,
+    machine_extra: dict[str, Any] | None = None,
+    packages: dict[str, str] | None = None,
+) -> None:
+    """Add the machine (with its load, since other jobs skew timings) and package versions, write, say where."""
+    result = {
+        **result,
+        "machine": machine(**(machine_extra or {})),
+        "packages": packages or package_versions(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {out}")
