@@ -80,6 +80,42 @@ class ModelConfig:
 
 
 @dataclass
+class TransformerConfig:
+    """MAT's network (PKU-MARL/Multi-Agent-Transformer defaults: 1 block, embedding 64, 1 head)."""
+
+    blocks: int = 1  # n_block
+    embed: int = 64  # n_embd
+    heads: int = 1  # n_head
+    dec_actor: bool = False  # MAT-Dec: an independent MLP head per agent instead of the decoder
+    share_actor: bool = False  # with dec_actor: one MLP head shared by all agents
+    encoder_attention: bool = True  # false: independent encoder heads (no attention across agents)
+
+
+@dataclass
+class OffPolicyConfig:
+    """QMIX and its episode replay (EPyMARL's qmix.yaml defaults; see configs/algos/qmix.yaml)."""
+
+    buffer_size: int = 5000  # episodes kept
+    batch_size: int = 32  # episodes per update
+    episodes_per_update: int = 1  # one gradient step per this many finished episodes (batch_size_run)
+    epsilon_start: float = 1.0
+    epsilon_finish: float = 0.05
+    epsilon_anneal_steps: int = 50_000  # env steps, all copies counted
+    target_update_interval: int = 200  # episodes between hard target copies (pymarl's unit)
+    td_lambda: float = 0.0  # 0: one-step double-Q targets; >0: TD(lambda) returns
+    double_q: bool = True
+    mixer: str = "qmix"  # "qmix", "vdn" (sum) or "none" (independent Q-learners, for comparison)
+    hidden_dim: int = 64  # agent GRU width
+    mixing_embed_dim: int = 32
+    hypernet_embed: int = 64
+    obs_agent_id: bool = True
+    obs_last_action: bool = False
+    optimizer: str = "rmsprop"  # "rmsprop" (pymarl/EPyMARL) or "adam" (pymarl2)
+    optim_alpha: float = 0.99  # RMSprop alpha
+    optim_eps: float = 1e-5
+
+
+@dataclass
 class EvalConfig:
     interval: int = 25  # iterations between evaluations (0: only at the end)
     episodes: int = 10
@@ -106,6 +142,8 @@ class RunConfig:
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    transformer: TransformerConfig = field(default_factory=TransformerConfig)
+    offpolicy: OffPolicyConfig = field(default_factory=OffPolicyConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     log: LogConfig = field(default_factory=LogConfig)
 

@@ -52,6 +52,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def trainer_class(algo: str) -> type[Trainer]:
+    """The on-policy `Trainer`, or the off-policy one for QMIX."""
+    if getattr(get_algorithm(algo), "off_policy", False):
+        from baselines.offpolicy import OffPolicyTrainer
+
+        return OffPolicyTrainer
+    return Trainer
+
+
 def list_everything() -> str:
     lines = ["algorithms:"]
     for name, cls in ALGORITHMS.items():
@@ -75,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             if not config_path.exists():
                 raise TrainingError(f"{args.resume} is not a run directory (no config.yaml)")
             config = build(yaml.safe_load(config_path.read_text()))
-            trainer = Trainer(config, args.resume, resume=True, sources=[str(config_path)])
+            trainer = trainer_class(config.algo)(config, args.resume, resume=True, sources=[str(config_path)])
         else:
             if not args.env or not args.algo:
                 raise TrainingError("give --env and --algo (or --resume RUN_DIR, or --list)")
@@ -99,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise TrainingError(
                     f"{out} already holds a run; continue it with --resume {out} or choose --out"
                 )
-            trainer = Trainer(config, out, sources=sources)
+            trainer = trainer_class(config.algo)(config, out, sources=sources)
     except (
         ConfigError,
         TrainingError,

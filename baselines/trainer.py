@@ -178,7 +178,10 @@ class Trainer:
         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)
         clock = time.perf_counter()
         window_steps, window_start = 0, clock
+        row: dict[str, Any] = {}
         try:
+            if state.iteration >= self.iterations:  # resumed after the last checkpoint, before the summary
+                row = self.evaluate()
             while state.iteration < self.iterations:
                 if config.train.linear_lr_decay:
                     self.algorithm.set_learning_rate(1.0 - state.iteration / self.iterations)
@@ -312,7 +315,10 @@ class Trainer:
             actions, log_probs, next_actor_hidden = algo.act(
                 obs, timestep.action_mask, hidden["actor"], starts
             )
-            values, next_critic_hidden = algo.values(state, hidden["critic"], starts)
+            if algo.per_agent_values:
+                values, next_critic_hidden = algo.agent_values(obs, state), None
+            else:
+                values, next_critic_hidden = algo.values(state, hidden["critic"], starts)
             cost_values = next_cost_hidden = None
             if has_costs:
                 cost_values, next_cost_hidden = algo.values(state, hidden["cost_critic"], starts, cost=True)
@@ -320,7 +326,11 @@ class Trainer:
             nxt = self.env.step(env_actions)
             final_values = torch.zeros_like(values)
             cost_final = torch.zeros_like(values) if has_costs else None
-            if bool(nxt.truncated.any()):
+            if bool(nxt.truncated.any()) and algo.per_agent_values:
+                final_obs, final_state = self.normalizer(nxt.final_obs, nxt.final_state, update=False)
+                final = algo.agent_values(algo.actor_inputs(final_obs, final_state), final_state)
+                final_values = torch.where(nxt.truncated.unsqueeze(-1), final, final_values)
+            elif bool(nxt.truncated.any()):
                 final_state = self.normalizer.normalize_state(nxt.final_state)
                 final_values = torch.where(
                     nxt.truncated,
@@ -362,8 +372,11 @@ class Trainer:
             }
             starts = done
             timestep = nxt
-        _, state = self.normalizer(timestep.obs, timestep.state, update=False)
-        last_values, _ = algo.values(state, hidden["critic"], starts)
+        last_obs, state = self.normalizer(timestep.obs, timestep.state, update=False)
+        if algo.per_agent_values:
+            last_values = algo.agent_values(algo.actor_inputs(last_obs, state), state)
+        else:
+            last_values, _ = algo.values(state, hidden["critic"], starts)
         cost_last = algo.values(state, hidden["cost_critic"], starts, cost=True)[0] if has_costs else None
         stack = builder.stack
         rollout = Rollout(
@@ -453,6 +466,7 @@ class Trainer:
             "generator": self.generator.get_state(),
             "torch_rng": torch.get_rng_state(),
             "config": self.config.to_dict(),
+            **self.checkpoint_extras(path),
         }
         tmp = path.with_suffix(".tmp")
         torch.save(payload, tmp)
@@ -465,6 +479,14 @@ class Trainer:
         self.state = TrainState(**payload["train_state"])
         self.generator.set_state(payload["generator"])
         torch.set_rng_state(payload["torch_rng"])
+        self.load_checkpoint_extras(payload)
+
+    def checkpoint_extras(self, path: Path) -> dict[str, Any]:
+        """More to save in a checkpoint (the off-policy trainer's replay buffer)."""
+        return {}
+
+    def load_checkpoint_extras(self, payload: dict[str, Any]) -> None:
+        pass
 
 
 def check_compatible(algorithm_cls: type[OnPolicyAlgorithm], spec: envs.EnvSpec) -> None:

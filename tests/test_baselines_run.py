@@ -195,3 +195,13 @@ def test_stored_log_probs_are_reproduced_by_the_training_pass(tmp_path, recurren
         torch.testing.assert_close(
             algo.log_probs_all(agent, rollout), rollout.log_probs[agent], rtol=1e-5, atol=1e-5
         )
+
+
+def test_resuming_a_run_that_stopped_after_its_last_checkpoint_writes_the_summary(tmp_path):
+    out = run(tmp_path, "a", "--algo", "mappo")
+    (out / "summary.json").unlink()
+    before = (out / "progress.csv").read_bytes()
+    assert main(["--resume", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["iterations"] == 8 and "eval_return" in summary["final"]
+    assert (out / "progress.csv").read_bytes() == before  # nothing trained again

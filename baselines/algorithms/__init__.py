@@ -10,13 +10,16 @@ from baselines.algorithms.hatrpo import HATRPO
 from baselines.algorithms.macpo import MACPO
 from baselines.algorithms.mappo import MAPPO
 from baselines.algorithms.mappo_l import MAPPOLagrangian
+from baselines.algorithms.mat import MAT, MATDec
+from baselines.algorithms.qmix import QMIX
 
-ALGORITHMS: dict[str, type[OnPolicyAlgorithm]] = {
-    cls.name: cls for cls in (MAPPO, HAPPO, HATRPO, MACPO, MAPPOLagrangian)
+# QMIX is off-policy (`off_policy = True`): baselines.offpolicy trains it, not the on-policy loop
+ALGORITHMS: dict[str, type[OnPolicyAlgorithm] | type[QMIX]] = {
+    cls.name: cls for cls in (MAPPO, HAPPO, HATRPO, MACPO, MAPPOLagrangian, MAT, MATDec, QMIX)
 }
 
 
-def get_algorithm(name: str) -> type[OnPolicyAlgorithm]:
+def get_algorithm(name: str) -> type[OnPolicyAlgorithm] | type[QMIX]:
     if name in ALGORITHMS:
         return ALGORITHMS[name]
     close = difflib.get_close_matches(name.lower(), list(ALGORITHMS), n=3, cutoff=0.5)

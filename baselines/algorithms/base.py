@@ -27,6 +27,10 @@ class OnPolicyAlgorithm:
     supports_discrete: ClassVar[bool] = True
     description: ClassVar[str] = ""
     metric_names: ClassVar[tuple[str, ...]] = ()  # what update_actors reports (progress.csv columns)
+    # True: values are per agent, `agent_values(obs, state) -> (N, A)` (MAT); the trainer stores
+    # `(T, N, A)` values and the algorithm's `prepare` broadcasts the team reward over agents
+    per_agent_values: ClassVar[bool] = False
+    off_policy: ClassVar[bool] = False  # trained by baselines.offpolicy (QMIX), not this loop
 
     def __init__(self, spec: EnvSpec, config: RunConfig, device: torch.device):
         self.spec, self.config, self.device = spec, config, device
