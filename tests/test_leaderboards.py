@@ -1,0 +1,394 @@
+"""Leaderboards end to end: the smoke suite on the local pool and on a real local Ray cluster,
+reruns that run nothing, failing runs that do not stop the others, suite-file errors, and the
+paper-scale suites' dry runs."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from leaderboards import build, stats
+from leaderboards.plan import config_hash, plan, run_status
+from leaderboards.suite import SuiteError, flatten_overrides, load_suite, parse_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def build_in_child(*args: str) -> subprocess.CompletedProcess:
+    """`leaderboards.build` in a fresh interpreter that then checks it never imported torch or jax."""
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from leaderboards import build
+        code = build.main({list(args)!r})
+        heavy = [m for m in ("torch", "jax") if m in sys.modules]
+        assert not heavy, f"the launcher process imported {{heavy}}"
+        sys.exit(code)
+        """
+    )
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+
+
+def finals(out: Path) -> dict[tuple[str, str, int], dict[str, float]]:
+    """(task, algo, seed) -> the final evaluation in summary.json, for every finished training run."""
+    out_map = {}
+    for path in (out / "runs").glob("*/*/seed*/summary.json"):
+        summary = json.loads(path.read_text())
+        out_map[(summary["task"], summary["algo"], summary["seed"])] = summary["final"]
+    return out_map
+
+
+@pytest.fixture(scope="module")
+def smoke_local(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    out = tmp_path_factory.mktemp("smoke_local")
+    proc = build_in_child("smoke", "--workers", "2", "--out", str(out))
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return out, proc
+
+
+# --------------------------------------------------------------- local pool
+
+
+def test_smoke_suite_local_end_to_end(smoke_local):
+    out, proc = smoke_local
+    suite = load_suite("smoke")
+    expected = {(t, a, s) for g in suite.groups for t in g.tasks for a in g.algorithms for s in g.seeds}
+    runs = finals(out)
+    assert set(runs) == expected  # every family and algorithm of the suite, 2 seeds each
+    assert "32 to run" in proc.stdout and "FAILED" not in proc.stdout  # 28 runs, 4 random references
+    for path in (
+        "README.md",
+        "results.csv",
+        "runs.csv",
+        "aggregate.csv",
+        "marl_eval.json",
+        "leaderboard.json",
+    ):
+        assert (out / path).stat().st_size > 0, path
+    pngs = sorted((out / "plots").glob("*.png"))
+    assert len(pngs) == 8  # 6 learning-curve plots, aggregate, probability of improvement
+    assert all(p.read_bytes()[:8] == PNG for p in pngs)
+    # every run directory has what baselines.run writes, and the launcher's log
+    for run_dir in (out / "runs").glob("*/*/seed*"):
+        for name in ("config.yaml", "manifest.json", "progress.csv", "summary.json", "launcher.log"):
+            assert (run_dir / name).exists(), run_dir / name
+
+
+def test_smoke_tables_match_the_runs(smoke_local):
+    out, _ = smoke_local
+    runs = finals(out)
+    board = json.loads((out / "leaderboard.json").read_text())
+    by_task = {t["task"]: t for t in board["tasks"]}
+    spread = by_task["mpe2/simple_spread"]
+    for algo in ("mappo", "happo", "hatrpo"):
+        values = [runs[("mpe2/simple_spread", algo, s)]["eval_return"] for s in (0, 1)]
+        cell = spread["cells"]["return"][algo]
+        assert cell["mean"] == pytest.approx(np.mean(values))
+        assert cell["std"] == pytest.approx(np.std(values, ddof=1))
+        assert cell["iqm"]["value"] == pytest.approx(np.mean(values))  # IQM of 2 values trims nothing
+        assert min(values) <= cell["iqm"]["low"] <= cell["iqm"]["high"] <= max(values)
+    best = max(("mappo", "happo", "hatrpo"), key=lambda a: spread["cells"]["return"][a]["mean"])
+    assert spread["best"]["return"] == [best]
+    safe = by_task["safe_mamujoco/SafeSwimmer2x1Velocity"]
+    assert safe["cost_limit"] == 25.0 and set(safe["cells"]) >= {"return", "cost"}
+    # normalisation: 0 at the random policy, 1 at the best mean
+    low, high = safe["normalisation"]["low"], safe["normalisation"]["high"]
+    assert low == pytest.approx(safe["random"]["return"])
+    assert high == pytest.approx(max(c["mean"] for c in safe["cells"]["return"].values()))
+    # the aggregate recomputed from the per-task values with our statistics
+    macpo = safe["cells"]["return"]["macpo"]["values"]
+    normalised = [(v - low) / (high - low) for v in macpo]
+    expected = stats.bootstrap_interval([normalised], reps=2000, seed=0)
+    assert board["aggregate"]["macpo"]["iqm"]["value"] == pytest.approx(expected.value)
+    assert board["aggregate"]["macpo"]["iqm"]["low"] == pytest.approx(expected.low)
+    poi = {(p["x"], p["y"]): p for p in board["probability_of_improvement"]}
+    assert poi[("mappo", "happo")]["value"] + poi[("happo", "mappo")]["value"] == pytest.approx(1.0)
+    assert poi[("mappo", "happo")]["tasks"] == 5 and ("mappo", "macpo") not in poi  # tasks both ran
+
+
+def test_smoke_readme_csv_and_marl_eval_layout(smoke_local):
+    out, _ = smoke_local
+    readme = (out / "README.md").read_text()
+    assert "| `mpe2/simple_spread` | 800 | 2 of 2 |" in readme  # steps and seeds stated
+    assert readme.count("**") >= 2 * 4  # a bold best per task and metric
+    assert "cost limit 25" in readme and "P(row > column)" in readme
+    assert "![mpe2/simple_spread](plots/curves_mpe2__simple_spread.png)" in readme
+    with open(out / "results.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    ours = [r for r in rows if r["source"] == "ours" and r["metric"] == "return"]
+    assert len(ours) == 17 and sorted(r["seeds"] for r in ours) == ["1"] * 6 + ["2"] * 11
+    assert {r["metric"] for r in rows} >= {"return", "cost", "success", "win", "score"}
+    data = json.loads((out / "marl_eval.json").read_text())
+    assert set(data) == {"mpe2", "mamujoco", "safe_mamujoco", "bidexhands", "football", "smax"}
+    run = data["safe_mamujoco"]["SafeSwimmer2x1Velocity"]["macpo"]["seed_1"]
+    steps = [k for k in run if k.startswith("step_")]
+    assert steps == ["step_0", "step_1"]  # evaluations at iterations 2 and 4 of 4
+    assert run["step_1"]["step_count"] == 800
+    assert isinstance(run["step_0"]["return"], list) and len(run["step_0"]["cost"]) == 1
+    assert run["absolute_metrics"]["return"] == [
+        finals(out)[("safe_mamujoco/SafeSwimmer2x1Velocity", "macpo", 1)]["eval_return"]
+    ]
+
+
+def test_rerun_runs_nothing_new(smoke_local):
+    out, _ = smoke_local
+    stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
+    proc = build_in_child("smoke", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "32 finished, 0 to run" in proc.stdout and "running" not in proc.stdout
+    assert stamps == {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
+    dry = build_in_child("smoke", "--dry-run", "--out", str(out))
+    assert "to run: 0 training run(s)" in dry.stdout
+
+
+# ---------------------------------------------------------------------- Ray
+
+
+def test_smoke_suite_on_a_local_ray_cluster(smoke_local, tmp_path):
+    """Ray completes the smoke suite: the local results with the MPE and Safe MaMuJoCo seed-1
+    runs and random references deleted (7 of 32 runs, to keep CI short), gathered back here."""
+    ray = pytest.importorskip("ray")
+    out = tmp_path / "smoke_ray"
+    shutil.copytree(smoke_local[0], out)
+    removed = [
+        path
+        for family in ("mpe2__*", "safe_mamujoco__*")
+        for path in (*(out / "runs").glob(f"{family}/*/seed1-*"), *(out / "runs").glob(f"{family}/random/*"))
+    ]
+    assert len(removed) == 7
+    for path in removed:
+        shutil.rmtree(path)
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        code = build.main(["smoke", "--launcher", "ray", "--out", str(out)])
+    finally:
+        ray.shutdown()
+    assert code == 0
+    local, remote = finals(smoke_local[0]), finals(out)
+    assert set(remote) == set(local)
+    # the same configs and seeds on CPU give the same numbers, whichever launcher ran them
+    for key, metrics in local.items():
+        for name, value in metrics.items():
+            assert remote[key][name] == pytest.approx(value, rel=1e-6, abs=1e-9) or (
+                math.isnan(value) and math.isnan(remote[key][name])
+            ), (key, name)
+    # results were gathered into the suite's folder, and the tables are the local ones
+    assert all(path.exists() for path in removed)
+    assert len(list((out / "runs").glob("*/*/seed1-*/checkpoints/latest.pt"))) == 11
+    for path in removed:
+        assert "$ " in (path / "launcher.log").read_text()
+    board, local_board = (json.loads((d / "leaderboard.json").read_text()) for d in (out, smoke_local[0]))
+    assert board["tasks"] == local_board["tasks"] and board["aggregate"] == local_board["aggregate"]
+
+
+# ------------------------------------------------------------------ failures
+
+
+def test_failing_run_is_reported_and_the_rest_complete(tmp_path, capsys):
+    suite_file = tmp_path / "failing.yaml"
+    suite_file.write_text(
+        yaml.safe_dump(
+            {
+                "name": "failing",
+                "seeds": [3],
+                "steps": 400,
+                "overrides": yaml.safe_load((ROOT / "leaderboards/suites/smoke.yaml").read_text())[
+                    "overrides"
+                ],
+                "groups": [
+                    # MACPO needs a task with costs: baselines.run refuses it when it starts
+                    {
+                        "tasks": ["mpe2/simple_spread"],
+                        "algorithms": ["mappo", "macpo"],
+                        "normalize": {"min": -100, "max": 0},
+                    }
+                ],
+            }
+        )
+    )
+    out = tmp_path / "out"
+    code = build.main([str(suite_file), "--workers", "2", "--out", str(out)])
+    printed = capsys.readouterr()
+    assert code == 1
+    assert "mpe2/simple_spread macpo seed 3: FAILED (exit status 2)" in printed.out
+    assert "needs a task with costs" in printed.out  # the log's last lines are printed
+    assert set(finals(out)) == {("mpe2/simple_spread", "mappo", 3)}
+    readme = (out / "README.md").read_text()
+    assert "**Incomplete:** 1 planned run(s)" in readme and "mpe2/simple_spread macpo seed 3" in readme
+    log = next((out / "runs").glob("mpe2__simple_spread/macpo/seed3-*/launcher.log"))
+    assert "needs a task with costs" in log.read_text()
+    # running again retries only the failed run
+    mappo_summary = next((out / "runs").glob("mpe2__simple_spread/mappo/seed3-*/summary.json"))
+    stamp = mappo_summary.stat().st_mtime_ns
+    assert build.main([str(suite_file), "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert (
+        "1 finished, 1 to run" in printed.out
+        and "[1/1] mpe2/simple_spread macpo seed 3: FAILED" in printed.out
+    )
+    assert mappo_summary.stat().st_mtime_ns == stamp
+    assert log.read_text().count("$ ") == 2  # both attempts kept in the log
+
+
+# ------------------------------------------------------------- suite files
+
+
+def _suite(text: str) -> None:
+    parse_suite(yaml.safe_load(textwrap.dedent(text)), Path("bad.yaml"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("name: x\nsedes: 3\ngroups: []", "unknown key 'sedes' (did you mean 'seeds'?). Allowed keys: name:"),
+        ("name: x\ngroups: [{tasks: [a]}]", "groups[0]: missing key 'algorithms'"),
+        ("name: x\nseeds: [1, 1]\ngroups: [{tasks: [a], algorithms: [b]}]", "seeds lists a seed twice"),
+        (
+            "name: x\ngroups: [{tasks: [a], algorithms: [b], steps: -5}]",
+            "groups[0].steps must be a positive integer",
+        ),
+        (
+            "name: x\ngroups: [{tasks: [a], algorithms: [b], normalize: {min: worst}}]",
+            "normalize.min must be 'random' or a number",
+        ),
+        ("name: x\ngroups: [{tasks: [a], algorithms: [b], resources: {cores: 2}}]", "unknown key 'cores'"),
+        (
+            "name: x\nbootstrap: {reps: 0}\ngroups: [{tasks: [a], algorithms: [b]}]",
+            "bootstrap.reps must be a positive integer",
+        ),
+        ("name: a/b\ngroups: [{tasks: [a], algorithms: [b]}]", "name must be letters, digits"),
+        ("groups: [{tasks: [a], algorithms: [b]}]", "missing key 'name'"),
+    ],
+)
+def test_bad_suite_files_name_the_key(text, message):
+    with pytest.raises(SuiteError) as error:
+        _suite(text)
+    assert message in str(error.value)
+
+
+def test_unknown_task_algorithm_and_reference(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("name: bad\ngroups: [{tasks: [mpe2/simple_sprad], algorithms: [mappo]}]\n")
+    with pytest.raises(SuiteError, match=r"groups\[0\].*simple_sprad.*did you mean mpe2/simple_spread"):
+        plan(load_suite(path), tmp_path)
+    path.write_text("name: bad\ngroups: [{tasks: [mpe2/simple_spread], algorithms: [hapo]}]\n")
+    with pytest.raises(SuiteError, match="unknown algorithm 'hapo': did you mean happo"):
+        plan(load_suite(path), tmp_path)
+    path.write_text(
+        "name: bad\ngroups: [{tasks: [mpe2/simple_spread], algorithms: [mappo], reference: [harl]}]\n"
+    )
+    assert build.main([str(path), "--dry-run", "--out", str(tmp_path)]) == 2
+
+
+def test_flatten_overrides_round_trip():
+    overrides = {
+        "train": {"clip": 0.1},
+        "model": {"hidden_sizes": [64, 64]},
+        "env_kwargs": {"rewards": "a,b"},
+    }
+    assert flatten_overrides(overrides) == [
+        "train.clip=0.1",
+        "model.hidden_sizes=[64, 64]",
+        'env_kwargs.rewards="a,b"',
+    ]
+
+
+def test_run_identity_and_status(tmp_path):
+    suite_file = tmp_path / "s.yaml"
+    suite_file.write_text(
+        "name: s\nsteps: 400\ngroups: [{tasks: [mpe2/simple_spread], algorithms: [mappo]}]\n"
+    )
+    (job, random_job) = plan(load_suite(suite_file), tmp_path)
+    assert (job.kind, job.status, random_job.kind) == ("train", "missing", "random")
+    assert job.config["steps"] == 400 and job.run_dir.name == f"seed0-{config_hash(job.config)}"
+    # a finished run is one whose directory has summary.json and the planned config
+    job.run_dir.mkdir(parents=True)
+    (job.run_dir / "config.yaml").write_text(yaml.safe_dump(job.config))
+    (job.run_dir / "summary.json").write_text("{}")
+    assert run_status(job) == "done"
+    (job.run_dir / "config.yaml").write_text(yaml.safe_dump({**job.config, "seed": 9}))
+    assert run_status(job) == "missing"  # not the planned config: run it again
+    # an interrupted run (checkpoint, no summary) is resumed
+    (job.run_dir / "config.yaml").write_text(yaml.safe_dump(job.config))
+    (job.run_dir / "summary.json").unlink()
+    (job.run_dir / "checkpoints").mkdir()
+    (job.run_dir / "checkpoints" / "latest.pt").write_bytes(b"")
+    job.status = run_status(job)
+    assert job.status == "partial" and job.args("DIR") == ["-m", "baselines.run", "--resume", "DIR"]
+    # another budget is another config, hence another run directory
+    suite_file.write_text(
+        "name: s\nsteps: 800\ngroups: [{tasks: [mpe2/simple_spread], algorithms: [mappo]}]\n"
+    )
+    (other, _) = plan(load_suite(suite_file), tmp_path)
+    assert other.run_dir != job.run_dir and other.status == "missing"
+
+
+# ------------------------------------------------------- paper-scale suites
+
+
+@pytest.mark.parametrize(
+    ("suite", "tasks", "algorithms", "references"),
+    [("bidexhands", 9, 3, 9), ("safe_mamujoco", 11, 4, 11), ("smax", 7, 3, 0), ("football", 5, 2, 0)],
+)
+def test_paper_suites_dry_run(suite, tasks, algorithms, references, tmp_path, capsys):
+    runs = tasks * algorithms * 5  # 5 seeds
+    assert build.main([suite, "--dry-run", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{runs + references} runs planned, 0 finished" in printed
+    assert f"to run: {runs} training run(s)" in printed and "estimated time:" in printed
+    assert not (tmp_path / "runs").exists()  # a dry run runs nothing
+    steps = {}
+    for match in re.finditer(r"^  run +(\S+) \S+ seed 0 +([\d,]+) steps", printed, re.MULTILINE):
+        steps[match[1]] = int(match[2].replace(",", ""))
+    assert len(steps) == tasks
+    if suite == "smax":  # HARL's budgets per difficulty
+        assert steps["smax/5m_vs_6m"] == 10_000_000 and steps["smax/27m_vs_30m"] == 20_000_000
+        assert steps["smax/6h_vs_8z"] == 40_000_000
+    if suite == "football":  # the tuned configs' own budgets
+        assert steps["football/academy_counterattack_hard"] == 50_000_000
+        assert steps["football/academy_3_vs_1_with_keeper"] == 25_000_000
+    if suite == "safe_mamujoco":
+        assert set(steps.values()) == {10_000_000}
+    if suite == "bidexhands":
+        assert set(steps.values()) == {100_000_000}
+
+
+def test_reference_data_is_read_with_its_source():
+    from leaderboards import reference
+
+    smac = {r.algorithm: r.mean for r in reference.final_values("harl_smac", "smax/3s5z")}
+    assert smac == pytest.approx({"HAPPO": 0.975, "HATRPO": 0.938, "MAPPO": 0.969, "QMIX": 0.898})
+    football = {
+        r.algorithm: r.mean
+        for r in reference.final_values("harl_football", "football/academy_counterattack_hard")
+    }
+    assert football["HAPPO"] == pytest.approx(0.881)
+    over = {r.algorithm: r for r in reference.final_values("bidexhands", "bidexhands/ShadowHandOver")}
+    assert over["happo"].mean == pytest.approx(27.2264) and over["happo"].seeds == 10
+    assert "Isaac Gym" in reference.describe("bidexhands") and "JMLR" in reference.describe("harl_smac")
+
+
+def test_report_on_references_without_runs(tmp_path):
+    """A suite with references and nothing finished still writes a README with the reference columns."""
+    shutil.copy(ROOT / "leaderboards/suites/smax.yaml", tmp_path / "smax.yaml")
+    assert build.main([str(tmp_path / "smax.yaml"), "--no-run", "--out", str(tmp_path / "out")]) == 0
+    readme = (tmp_path / "out" / "README.md").read_text()
+    assert "**Incomplete:** 105 planned run(s)" in readme
+    assert (
+        "| mappo | happo | hatrpo | HAPPO (HARL, SMAC, reference) | HATRPO (HARL, SMAC, reference) |"
+        in readme
+    )
+    assert "| `smax/3s5z` | – | 0 of 5 | – | – | – | – | 0.975 |" in readme
+    assert "StarCraft II 4.10" in readme
