@@ -67,7 +67,7 @@ def test_smoke_suite_local_end_to_end(smoke_local):
     expected = {(t, a, s) for g in suite.groups for t in g.tasks for a in g.algorithms for s in g.seeds}
     runs = finals(out)
     assert set(runs) == expected  # every family and algorithm of the suite, 2 seeds each
-    assert "32 to run" in proc.stdout and "FAILED" not in proc.stdout  # 28 runs, 4 random references
+    assert "36 to run" in proc.stdout and "FAILED" not in proc.stdout  # 32 runs, 4 random references
     for path in (
         "README.md",
         "results.csv",
@@ -128,7 +128,7 @@ def test_smoke_readme_csv_and_marl_eval_layout(smoke_local):
     with open(out / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
     ours = [r for r in rows if r["source"] == "ours" and r["metric"] == "return"]
-    assert len(ours) == 17 and sorted(r["seeds"] for r in ours) == ["1"] * 6 + ["2"] * 11
+    assert len(ours) == 19 and sorted(r["seeds"] for r in ours) == ["1"] * 6 + ["2"] * 13
     assert {r["metric"] for r in rows} >= {"return", "cost", "success", "win", "score"}
     data = json.loads((out / "marl_eval.json").read_text())
     assert set(data) == {"mpe2", "mamujoco", "safe_mamujoco", "bidexhands", "football", "smax"}
@@ -147,7 +147,7 @@ def test_rerun_runs_nothing_new(smoke_local):
     stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
     proc = build_in_child("smoke", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert "32 finished, 0 to run" in proc.stdout and "running" not in proc.stdout
+    assert "36 finished, 0 to run" in proc.stdout and "running" not in proc.stdout
     assert stamps == {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
     dry = build_in_child("smoke", "--dry-run", "--out", str(out))
     assert "to run: 0 training run(s)" in dry.stdout
@@ -158,7 +158,7 @@ def test_rerun_runs_nothing_new(smoke_local):
 
 def test_smoke_suite_on_a_local_ray_cluster(smoke_local, tmp_path):
     """Ray completes the smoke suite: the local results with the MPE and Safe MaMuJoCo seed-1
-    runs and random references deleted (7 of 32 runs, to keep CI short), gathered back here."""
+    runs and random references deleted (9 of 36 runs, to keep CI short), gathered back here."""
     ray = pytest.importorskip("ray")
     out = tmp_path / "smoke_ray"
     shutil.copytree(smoke_local[0], out)
@@ -167,7 +167,7 @@ def test_smoke_suite_on_a_local_ray_cluster(smoke_local, tmp_path):
         for family in ("mpe2__*", "safe_mamujoco__*")
         for path in (*(out / "runs").glob(f"{family}/*/seed1-*"), *(out / "runs").glob(f"{family}/random/*"))
     ]
-    assert len(removed) == 7
+    assert len(removed) == 9
     for path in removed:
         shutil.rmtree(path)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
@@ -186,7 +186,7 @@ def test_smoke_suite_on_a_local_ray_cluster(smoke_local, tmp_path):
             ), (key, name)
     # results were gathered into the suite's folder, and the tables are the local ones
     assert all(path.exists() for path in removed)
-    assert len(list((out / "runs").glob("*/*/seed1-*/checkpoints/latest.pt"))) == 11
+    assert len(list((out / "runs").glob("*/*/seed1-*/checkpoints/latest.pt"))) == 13
     for path in removed:
         assert "$ " in (path / "launcher.log").read_text()
     board, local_board = (json.loads((d / "leaderboard.json").read_text()) for d in (out, smoke_local[0]))
