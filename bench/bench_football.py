@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import write_result
+from bench_common import suite_steps_per_second, write_result
 
 import envs
 
@@ -62,16 +62,10 @@ def raw_gfootball(copies: int, steps: int, seed: int) -> float:
 def suite(copies: int, steps: int, seed: int, vector: str) -> float:
     """Env steps per second (copies x steps) through `envs.make` and `step`."""
     env = envs.make(f"football/{SCENARIO}", num_envs=copies, vector=vector, seed=seed)
-    env.reset()
     drawn = torch.from_numpy(np.random.default_rng(seed).integers(0, 19, size=(steps + 1, AGENTS, copies)))
-    actions = [dict(zip(env.spec.agents, step.unbind(0), strict=True)) for step in drawn]
-    env.step(actions[0])  # warm-up
-    start = time.perf_counter()
-    for action in actions[1:]:
-        env.step(action)
-    elapsed = time.perf_counter() - start
-    env.close()
-    return steps * copies / elapsed
+    return suite_steps_per_second(
+        env, [dict(zip(env.spec.agents, step.unbind(0), strict=True)) for step in drawn]
+    )
 
 
 def main() -> None:

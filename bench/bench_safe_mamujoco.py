@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import best_of, write_result
+from bench_common import best_of, suite_steps_per_second, write_result
 
 import envs
 from safe_mamujoco.tasks import SAFE_TASKS
@@ -56,16 +56,10 @@ def raw_mamujoco(task: str, steps: int, seed: int) -> float:
 def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> float:
     """Env steps per second (copies x steps) of the safe task through `envs.make`."""
     env = envs.make(task, num_envs=num_envs, vector=vector, seed=seed, validate_actions=validate)
-    env.reset()
     generator = torch.Generator().manual_seed(seed)
-    actions = [envs.random_actions(env.spec, None, generator) for _ in range(steps)]
-    env.step(actions[0])  # warm-up
-    start = time.perf_counter()
-    for action in actions:
-        env.step(action)
-    elapsed = time.perf_counter() - start
-    env.close()
-    return steps * num_envs / elapsed
+    return suite_steps_per_second(
+        env, [envs.random_actions(env.spec, None, generator) for _ in range(steps + 1)]
+    )
 
 
 def main() -> None:
