@@ -35,6 +35,28 @@ def suite_steps_per_second(env: Any, actions: list[dict[str, Any]]) -> float:
     return (len(actions) - 1) * env.spec.num_envs / elapsed
 
 
+def random_steps(spec: Any, steps: int, seed: int) -> list[dict[str, Any]]:
+    """`steps + 1` batches of random actions (one warm-up), drawn before any timing."""
+    import torch
+
+    from envs.sampling import random_actions
+
+    generator = torch.Generator().manual_seed(seed)
+    return [random_actions(spec, None, generator) for _ in range(steps + 1)]
+
+
+def overhead_row(
+    label: str, copies: int, sps: float, reference: float | None, width: int = 32
+) -> dict[str, Any]:
+    """A result row, printed; `overhead_vs_raw` is the extra time per env step relative to the raw loop."""
+    row: dict[str, Any] = {"config": label, "copies": copies, "steps_per_second": round(sps, 1)}
+    if reference is not None:
+        row["overhead_vs_raw"] = round(reference / sps - 1.0, 4)
+    extra = f"  overhead vs raw {row['overhead_vs_raw']:+.1%}" if reference else ""
+    print(f"{label:<{width}} copies={copies:<3} {sps:>10.0f} steps/s{extra}", flush=True)
+    return row
+
+
 def machine(**extra: Any) -> dict[str, Any]:
     return {
         "platform": platform.platform(),

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import suite_steps_per_second, write_result
+from bench_common import overhead_row, suite_steps_per_second, write_result
 
 import envs
 
@@ -82,12 +82,7 @@ def main() -> None:
     rows = []
 
     def record(label: str, copies: int, sps: float, reference: float | None) -> None:
-        row = {"config": label, "copies": copies, "steps_per_second": round(sps, 1)}
-        if reference is not None:
-            row["overhead_vs_raw"] = round(reference / sps - 1.0, 4)
-        rows.append(row)
-        extra = f"  overhead vs raw {row['overhead_vs_raw']:+.1%}" if reference else ""
-        print(f"{label:<36} copies={copies:<2} {sps:>9.0f} steps/s{extra}", flush=True)
+        rows.append(overhead_row(label, copies, sps, reference, width=36))
 
     for copies in (1, 4):
         configs = {"raw gfootball, in turn": lambda c=copies: raw_gfootball(c, args.steps, args.seed)}

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import best_of, suite_steps_per_second, write_result
+from bench_common import best_of, overhead_row, random_steps, suite_steps_per_second, write_result
 from mpe2 import simple_spread_v3
 
 import envs
@@ -44,10 +44,7 @@ def suite(steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> 
     env = envs.make(
         f"mpe2/{SCENARIO}", num_envs=num_envs, vector=vector, seed=seed, validate_actions=validate
     )
-    generator = torch.Generator().manual_seed(seed)
-    return suite_steps_per_second(
-        env, [envs.random_actions(env.spec, None, generator) for _ in range(steps + 1)]
-    )
+    return suite_steps_per_second(env, random_steps(env.spec, steps, seed))
 
 
 def main() -> None:
@@ -65,13 +62,7 @@ def main() -> None:
     rows = []
 
     def record(label: str, copies: int, sps: float, reference: float | None) -> None:
-        """`overhead_vs_raw` is the extra time per env step relative to the raw loop."""
-        row = {"config": label, "copies": copies, "steps_per_second": round(sps, 1)}
-        if reference is not None:
-            row["overhead_vs_raw"] = round(reference / sps - 1.0, 4)
-        rows.append(row)
-        extra = f"  overhead vs raw {row['overhead_vs_raw']:+.1%}" if reference else ""
-        print(f"{label:<32} copies={copies:<3} {sps:>10.0f} steps/s{extra}", flush=True)
+        rows.append(overhead_row(label, copies, sps, reference, width=32))
 
     raw = best_of(args.repeats, raw_pettingzoo, args.steps, args.seed)
     record("raw PettingZoo loop", 1, raw, None)

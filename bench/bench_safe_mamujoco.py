@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import best_of, suite_steps_per_second, write_result
+from bench_common import best_of, random_steps, suite_steps_per_second, write_result
 
 import envs
 from safe_mamujoco.tasks import SAFE_TASKS
@@ -56,10 +56,7 @@ def raw_mamujoco(task: str, steps: int, seed: int) -> float:
 def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> float:
     """Env steps per second (copies x steps) of the safe task through `envs.make`."""
     env = envs.make(task, num_envs=num_envs, vector=vector, seed=seed, validate_actions=validate)
-    generator = torch.Generator().manual_seed(seed)
-    return suite_steps_per_second(
-        env, [envs.random_actions(env.spec, None, generator) for _ in range(steps + 1)]
-    )
+    return suite_steps_per_second(env, random_steps(env.spec, steps, seed))
 
 
 def main() -> None:
