@@ -66,6 +66,7 @@ class _AgentCheck:
         self.space = space
         self.shape = (spec.num_envs, *space.shape)
         self.device = spec.device
+        self.small = math.prod(self.shape) <= _SMALL
         self.discrete = isinstance(space, gym.spaces.Discrete | gym.spaces.MultiDiscrete)
         kind = "an integer" if self.discrete else "a floating-point"
         self.dtypes = _INTEGER_DTYPES if self.discrete else _FLOAT_DTYPES
@@ -91,9 +92,9 @@ class _AgentCheck:
             # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
             if (
                 on_cpu
-                and action.numel() <= _SMALL
+                and self.small
                 and action.dtype in _SUMMABLE
-                and math.isfinite(sum(action.reshape(-1).tolist()))
+                and math.isfinite(_flat_sum(action.tolist()))
             ):
                 return
             x = action.detach().numpy() if on_cpu else action
@@ -104,7 +105,7 @@ class _AgentCheck:
                     "actions must be finite"
                 )
             return
-        if self.offsets is None and on_cpu and action.numel() <= _SMALL:
+        if self.offsets is None and on_cpu and self.small:
             # Python on a short list beats numpy reductions: this runs every step.
             values = action.tolist()
             if (
@@ -152,6 +153,15 @@ class _AgentCheck:
                 f"agent '{self.agent}': action {_rows(x, [copy])[0]} in copy {copy} is forbidden by the "
                 f"action mask (allowed indices: {permitted}); forbidden in copies {bad}"
             )
+
+
+def _flat_sum(values: list) -> float:
+    """Sum of a nested list from `tensor.tolist()` (cheaper than reshaping the tensor first)."""
+    if not values or not isinstance(values[0], list):
+        return sum(values)
+    if not isinstance(values[0][0] if values[0] else None, list):
+        return sum(map(sum, values))  # (copies, action size): the common case
+    return sum(map(_flat_sum, values))
 
 
 def _text(bound) -> object:

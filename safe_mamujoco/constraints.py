@@ -112,7 +112,7 @@ class BombConstraint(Constraint):
         self._place(env)
 
     def before_step(self, env: Any) -> None:
-        self.bomb.advance(float(env.data.time), float(env.model.opt.timestep), int(env.frame_skip))
+        self.bomb.advance(env.data.time, env.model.opt.timestep, env.frame_skip)
 
     def cost(self, env: Any, info: dict[str, Any]) -> float:
         self._place(env)

@@ -2,9 +2,9 @@
 
 The agents' partition and observations are Gymnasium-Robotics' `mamujoco_v1`; the
 step runs the unwrapped MuJoCo env directly. Each agent's observation is gathered
-from the global observation with the index map `mamujoco_v1` itself builds
-(`observation_factorization`), which gives the same numbers as its per-step graph
-walk (checked once per copy on the first reset) at a fraction of the cost.
+from the global observation with an index map built from `mamujoco_v1`'s own graph
+walk (`observations.py`), which gives the same numbers as the per-step walk (checked
+once per copy on the first reset) at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch
 from envs.vector.copy import CopySpec, CopyStep
 from envs.vector.env import VectorEnv
 from safe_mamujoco.constraints import Constraint
+from safe_mamujoco.observations import build_observation_index
 from safe_mamujoco.robots import resolve
 from safe_mamujoco.simulator import build_single_agent_env
 
@@ -73,7 +74,10 @@ class MaMuJoCoCopy:
             for part in self.multi.agent_action_partitions
         ]
         self._action_size = int(self.sim.action_space.shape[0])
-        self._obs_index = self.multi.observation_factorization  # None when upstream has no index map
+        # Most partitions hand out the actuators in order: then one concatenate builds the action.
+        order = np.concatenate(self._action_index)
+        self._actions_in_order = bool(np.array_equal(order, np.arange(self._action_size)))
+        self._obs_index = build_observation_index(self.multi, self.sim)  # None: walk the graph each step
         self._index_checked = False
         self.max_episode_steps = max_episode_steps
         self._t = 0
@@ -107,18 +111,22 @@ class MaMuJoCoCopy:
         return self._copy_step(state, np.zeros(n, np.float32), self._zero_cost, False, False)
 
     def step(self, actions: dict[str, np.ndarray]) -> CopyStep:
-        action = np.empty(self._action_size)
-        for agent, index in zip(self.spec.agents, self._action_index, strict=True):
-            action[index] = actions[agent]
-        if self.constraint is not None:
-            self.constraint.before_step(self.sim)
+        if self._actions_in_order:
+            action = np.concatenate([actions[a] for a in self.spec.agents], dtype=np.float64)
+        else:
+            action = np.empty(self._action_size)
+            for agent, index in zip(self.spec.agents, self._action_index, strict=True):
+                action[index] = actions[agent]
+        constraint = self.constraint
+        if constraint is not None:
+            constraint.before_step(self.sim)
         state, reward, terminated, _, info = self.sim.step(action)
         self._t += 1
         truncated = not terminated and self._t >= self.max_episode_steps
         n = self._num_agents
         cost = None
-        if self.constraint is not None:
-            cost = np.array([self.constraint.cost(self.sim, info)] * n, np.float32)
+        if constraint is not None:
+            cost = np.array([constraint.cost(self.sim, info)] * n, np.float32)
         return self._copy_step(state, np.array([reward] * n, np.float32), cost, bool(terminated), truncated)
 
     def render(self) -> np.ndarray:
@@ -143,7 +151,7 @@ class MaMuJoCoCopy:
     ) -> CopyStep:
         state32 = state.astype(np.float32)
         if self._obs_index is not None:
-            obs = {a: state32[self._obs_index[a]] for a in self.spec.agents}
+            obs = self._obs_index.gather(state32, self.sim.data.qpos)
         else:
             obs = {a: o.astype(np.float32) for a, o in self.multi._get_obs().items()}
         return CopyStep(
@@ -156,7 +164,8 @@ class MaMuJoCoCopy:
         if self._obs_index is None:
             return
         walked = self.multi._get_obs()
-        if not all(np.array_equal(walked[a], state[self._obs_index[a]]) for a in self.spec.agents):
+        gathered = self._obs_index.gather(state, self.sim.data.qpos)
+        if not all(np.array_equal(walked[a], gathered[a]) for a in self.spec.agents):
             self._obs_index = None
 
 

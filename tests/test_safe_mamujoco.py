@@ -255,19 +255,33 @@ def test_safe_task_rewards_equal_the_plain_task(safe, plain):
 
 
 @pytest.mark.parametrize(
-    ("robot", "conf"), [("HalfCheetah", "2x3"), ("Ant", "4x2"), ("ManySegmentAnt", "2x3")]
+    ("robot", "conf"),
+    [
+        ("HalfCheetah", "2x3"),
+        ("Ant", "4x2"),
+        ("ManySegmentAnt", "2x3"),
+        ("Humanoid", "9|8"),
+        ("Reacher", "2x1"),
+    ],
 )
 def test_observations_and_rewards_equal_raw_mamujoco(robot, conf):
+    """Over a trajectory, so the index map (not just the first reset it is checked on) is tested."""
     from gymnasium_robotics import mamujoco_v1
 
     raw = mamujoco_v1.parallel_env(robot, conf)
     env = envs.make(f"mamujoco/{robot}-{conf}", seed=5)
     raw_obs, _ = raw.reset(seed=5)
     timestep = env.reset()
+    # every robot with an observation structure gathers by index (Reacher has none: it walks)
+    assert (env._vector.copies[0].env._obs_index is None) == (robot == "Reacher")
     generator = torch.Generator().manual_seed(1)
     for _ in range(30):
-        for agent in env.spec.agents:
-            np.testing.assert_array_equal(timestep.obs[agent][0].numpy(), raw_obs[agent].astype(np.float32))
+        for agent in env.spec.agents:  # final_obs: the last of an episode that ended (Humanoid falls)
+            np.testing.assert_array_equal(
+                timestep.final_obs[agent][0].numpy(), raw_obs[agent].astype(np.float32)
+            )
+        if bool(timestep.done[0]):
+            break
         actions = envs.random_actions(env.spec, generator=generator)
         raw_obs, raw_reward, *_ = raw.step({a: x[0].numpy() for a, x in actions.items()})
         timestep = env.step(actions)
@@ -393,3 +407,16 @@ def test_render_rgb_frames_show_the_scene():
     not_made_to_render.reset()
     with pytest.raises(RuntimeError, match="render_mode='rgb_array'"):
         not_made_to_render.render()
+
+
+def test_many_segment_ant_index_map_covers_the_root_y_that_upstream_maps_to_index_0():
+    """Upstream's `observation_factorization` sends the skipped root x, y to index 0; some
+    ManySegmentAnt nodes read the root's y, so only a map with the skipped qpos is exact."""
+    copy = envs.make("mamujoco/ManySegmentAnt-2x3", seed=3)._vector.copies[0].env
+    state, _ = copy.sim.reset(seed=3)
+    walked = copy.multi._get_obs()
+    upstream = {a: state[i] for a, i in copy.multi.observation_factorization.items()}
+    ours = copy._obs_index.gather(state, copy.sim.data.qpos)
+    assert copy._obs_index.uses_skipped_qpos
+    assert not all(np.array_equal(walked[a], upstream[a]) for a in walked)
+    assert all(np.array_equal(walked[a], ours[a]) for a in walked)

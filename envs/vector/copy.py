@@ -39,7 +39,7 @@ class CopySpec:
         return (*self.info_keys, *EPISODE_KEYS, *cost)
 
 
-@dataclass
+@dataclass(slots=True)
 class CopyStep:
     """What one copy returns from `reset` or `step`. At reset, reward/cost are zero.
 
@@ -86,20 +86,18 @@ class AutoResetCopy:
 
     def reset(self, seed: int | None) -> CopyStep:
         self._return, self._length, self._cost = 0.0, 0, 0.0
-        step = self.env.reset(seed)
-        step.info = {**self._nan_info, **step.info}
-        return step
+        return self.env.reset(seed)
 
     def step(self, actions: dict[str, np.ndarray]) -> CopyStep:
+        """The copy's step; info keys it leaves out are NaN in the batch (see `_collate`)."""
         step = self.env.step(actions)
         self._return += _mean(step.reward)
         self._length += 1
         if step.cost is not None:
             self._cost += _mean(step.cost)
-        info = {**self._nan_info, **step.info}
         if not (step.terminated or step.truncated):
-            step.info = info
             return step
+        info = {**self._nan_info, **step.info}
         info["episode_return"] = self._return
         info["episode_length"] = float(self._length)
         if step.cost is not None:

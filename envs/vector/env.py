@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from math import nan
 
 import numpy as np
 import torch
@@ -67,8 +68,12 @@ class VectorEnv(MultiAgentEnv):
         return self._collate(self._vector.reset(seeds))
 
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
-        arrays = {a: _to_numpy(actions[a]) for a in self.spec.agents}
-        per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
+        agents = self.spec.agents
+        if self.spec.num_envs == 1:
+            per_copy = [{a: _to_numpy(actions[a])[0] for a in agents}]
+        else:
+            arrays = {a: _to_numpy(actions[a]) for a in agents}
+            per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
         return self._collate(self._vector.step(per_copy))
 
     def render(self, index: int = 0) -> np.ndarray:
@@ -91,6 +96,8 @@ class VectorEnv(MultiAgentEnv):
         agents = spec.agents
         one = len(steps) == 1
         to_device = spec.device.type != "cpu"
+        if one and not to_device:
+            return self._collate_one(steps[0])
 
         def tensor(arrays: list[np.ndarray]) -> torch.Tensor:
             t = torch.from_numpy(arrays[0][None] if one else np.stack(arrays))
@@ -131,7 +138,7 @@ class VectorEnv(MultiAgentEnv):
         if to_device:
             terminated, truncated = terminated.to(spec.device), truncated.to(spec.device)
         keys = spec.info_keys
-        info = columns([np.array([s.info[k] for k in keys], np.float32) for s in steps], keys)
+        info = columns([np.array([s.info.get(k, nan) for k in keys], np.float32) for s in steps], keys)
         return TimeStep(
             obs=obs,
             state=state,
@@ -145,8 +152,47 @@ class VectorEnv(MultiAgentEnv):
             info=info,
         )
 
+    def _collate_one(self, step: CopyStep) -> TimeStep:
+        """`_collate` for one copy on the CPU: the same tensors, built from views with the
+        fewest Python calls (at one copy of a fast simulator every call shows in steps/s)."""
+        spec = self.spec
+        from_numpy = torch.from_numpy
+        obs = {a: from_numpy(o[None]) for a, o in step.obs.items()}
+        state = from_numpy(step.state[None])
+        if step.final_obs is None:
+            final_obs, final_state = obs, state
+        else:
+            final_obs = {a: from_numpy(o[None]) for a, o in step.final_obs.items()}
+            final_state = from_numpy(step.final_state[None])
+        row = step.reward
+        reward = {a: from_numpy(row[i : i + 1]) for i, a in enumerate(spec.agents)}
+        cost = None
+        if spec.has_costs:
+            row = step.cost
+            cost = {a: from_numpy(row[i : i + 1]) for i, a in enumerate(spec.agents)}
+        mask = (
+            {a: from_numpy(m[None]) for a, m in step.action_mask.items()} if spec.has_action_masks else None
+        )
+        ends = from_numpy(np.array([step.terminated, step.truncated]))
+        get = step.info.get
+        info_row = np.array([get(k, nan) for k in spec.info_keys], np.float32)
+        info = {k: from_numpy(info_row[i : i + 1]) for i, k in enumerate(spec.info_keys)}
+        return TimeStep(
+            obs=obs,
+            state=state,
+            reward=reward,
+            terminated=ends[0:1],
+            truncated=ends[1:2],
+            final_obs=final_obs,
+            final_state=final_state,
+            cost=cost,
+            action_mask=mask,
+            info=info,
+        )
+
 
 def _to_numpy(action: torch.Tensor) -> np.ndarray:
-    if action.device.type == "cpu" and not action.requires_grad:
-        return action.numpy()
-    return action.detach().cpu().numpy()
+    try:
+        return action.numpy()  # a CPU tensor without grad: a view, the common case
+    except (RuntimeError, TypeError):
+        return action.detach().cpu().numpy()
