@@ -54,6 +54,10 @@ class TrainConfig:
     ls_steps: int = 10
     accept_ratio: float = 0.5
     backtrack_coeff: float = 0.8
+    # MACPO: the CPO step's norm is capped at `max_step_norm`, then the step is scaled by
+    # `step_fraction` (the source's fraction_coef) before the line search; None and 1.0: as solved
+    step_fraction: float = 1.0
+    max_step_norm: float | None = None
     cg_iters: int = 10
     cg_damping: float = 0.1
     # safe RL (MACPO, MAPPO-L); cost_limit None: from the task's spec metadata
@@ -74,6 +78,9 @@ class ModelConfig:
     # what each actor sees: its own observation ("obs"), or the global state plus a one-hot
     # agent id ("state"; HARL's MaMuJoCo setting)
     actor_input: str = "obs"
+    # Box actions clipped to their bounds before the env (false: the sample goes as it is, as in
+    # HARL's MaMuJoCo runs, where MuJoCo clamps the controls and the ctrl cost sees the sample)
+    clip_actions: bool = True
     recurrent: bool = False
     recurrent_layers: int = 1
     data_chunk_length: int = 10

@@ -87,6 +87,7 @@ class Actor(nn.Module):
             self.std_x_coef, self.std_y_coef = config.std_x_coef, config.std_y_coef
             self.register_buffer("low", torch.as_tensor(action_space.low, dtype=torch.float32))
             self.register_buffer("high", torch.as_tensor(action_space.high, dtype=torch.float32))
+            self.clip_actions = config.clip_actions
         elif isinstance(action_space, gym.spaces.Discrete):
             size = int(action_space.n)
         else:
@@ -126,8 +127,11 @@ class Actor(nn.Module):
         return dist.mean if self.continuous else dist.probs.argmax(-1)
 
     def to_env(self, actions: torch.Tensor) -> torch.Tensor:
-        """What the env receives: Box actions clipped to their bounds (the policy keeps its sample)."""
-        return torch.maximum(torch.minimum(actions, self.high), self.low) if self.continuous else actions
+        """What the env receives: Box actions clipped to their bounds unless `model.clip_actions`
+        is off (the policy keeps its sample either way)."""
+        if not (self.continuous and self.clip_actions):
+            return actions
+        return torch.maximum(torch.minimum(actions, self.high), self.low)
 
 
 class Critic(nn.Module):

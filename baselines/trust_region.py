@@ -151,3 +151,12 @@ def cpo_step(
 def _project(value: float, bounds: tuple[float, float]) -> float:
     low, high = min(bounds), max(bounds)
     return max(low, min(high, value))
+
+
+def capped_step(step: torch.Tensor, max_norm: float | None, fraction: float) -> torch.Tensor:
+    """MACPO's step before its line search: norm capped at `max_norm` (None: no cap), then
+    scaled by `fraction` (the source's fraction_coef)."""
+    norm = float(step.norm())
+    if max_norm is not None and norm > max_norm:
+        step = step * (max_norm / norm)
+    return step * fraction

@@ -76,8 +76,9 @@ SAFE = [
     ("algo", "extra", "tolerance"),
     [
         # CPO steps to the constraint's boundary, so MACPO's cost settles at the limit, here a
-        # little above it (measured: 37 -> 13.3 mean of the last 10 of 40 iterations, single
-        # iterations 6 to 23; 12.5 over the last 20 of 60 iterations)
+        # little above it (measured with MACPO's standardised cost advantages, step cap and
+        # fraction: 37 -> 12.2 mean of the last 10 of 40 iterations, single iterations 6 to 20;
+        # kl_threshold 0.005 or 0.01 over 60 iterations, or 32 copies, settle at 12 to 14 too)
         ("macpo", ["steps=64000", "num_envs=16", "train.kl_threshold=0.02"], 1.5),
         # the Lagrangian overshoots into the feasible side (measured: 40 -> 6.8)
         ("mappo_l", ["steps=40000", "num_envs=8", "train.lagrangian_lr=1.0"], 1.0),

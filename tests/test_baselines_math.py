@@ -16,7 +16,14 @@ from baselines.algorithms.happo import HAPPO
 from baselines.algorithms.hatrpo import HATRPO
 from baselines.config import RunConfig
 from baselines.storage import Rollout, gae
-from baselines.trust_region import cpo_step, fisher_vector_product, flat_grad, flat_params, trpo_step
+from baselines.trust_region import (
+    capped_step,
+    cpo_step,
+    fisher_vector_product,
+    flat_grad,
+    flat_params,
+    trpo_step,
+)
 from envs.spec import EnvSpec
 
 
@@ -215,3 +222,21 @@ def test_cpo_step_satisfies_the_linearised_constraint_when_it_binds():
     assert c + float(b @ step) <= 1e-6  # the cost stays within the limit (to first order)
     assert 0.5 * float(step @ step) <= delta + 1e-6  # inside the trust region
     assert float(g @ step) > 0  # and the objective still improves
+
+
+def test_macpo_step_is_capped_in_norm_then_scaled():
+    step = torch.tensor([3.0, 4.0])  # norm 5
+    torch.testing.assert_close(capped_step(step, 0.5, 0.27), torch.tensor([0.3, 0.4]) * 0.27)
+    torch.testing.assert_close(capped_step(step, 10.0, 0.5), step * 0.5)  # under the cap: scaled only
+    torch.testing.assert_close(capped_step(step, None, 1.0), step)
+
+
+def test_box_actions_reach_the_env_clipped_unless_clip_actions_is_off():
+    from baselines.config import ModelConfig
+    from baselines.networks import Actor
+
+    box = gym.spaces.Box(-1.0, 1.0, (2,), np.float32)
+    sample = torch.tensor([[1.7, -0.3]])
+    clipped = Actor(3, box, ModelConfig()).to_env(sample)
+    torch.testing.assert_close(clipped, torch.tensor([[1.0, -0.3]]))
+    assert torch.equal(Actor(3, box, ModelConfig(clip_actions=False)).to_env(sample), sample)

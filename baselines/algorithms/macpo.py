@@ -2,7 +2,9 @@
 agent: reward and cost gradients of the factor-weighted surrogates, the constraint
 c = (mean episode cost - limit) * (1 - gamma), a trust region of size `kl_threshold`, and a
 backtracking line search (fraction `backtrack_coeff`) that accepts a step only when the
-KL, the objective and the cost all pass."""
+KL, the objective and the cost all pass. As in MACPO's trainer, the cost advantages are
+standardised like the reward ones, and the step is capped in norm and scaled
+(`max_step_norm`, `step_fraction`) before the line search."""
 
 from __future__ import annotations
 
@@ -13,7 +15,14 @@ import torch
 from baselines.algorithms.base import detached, mean_kl
 from baselines.algorithms.happo import HAPPO
 from baselines.storage import Rollout
-from baselines.trust_region import cpo_step, fisher_vector_product, flat_grad, flat_params, set_flat_params
+from baselines.trust_region import (
+    capped_step,
+    cpo_step,
+    fisher_vector_product,
+    flat_grad,
+    flat_params,
+    set_flat_params,
+)
 
 
 class MACPO(HAPPO):
@@ -26,8 +35,9 @@ class MACPO(HAPPO):
         self, rollout: Rollout, generator: torch.Generator, context: dict[str, Any]
     ) -> dict[str, float]:
         advantages = self.normalized(rollout.extras["advantages"])
-        cost_advantages = rollout.extras["cost_advantages"]
-        cost_advantages = cost_advantages - cost_advantages.mean()
+        # standardised like the reward advantages, as MACPO's trainer does: the cost surrogate's
+        # gradient b is then in units of the advantages' spread, not of raw per-step costs
+        cost_advantages = self.normalized(rollout.extras["cost_advantages"])
         c = (context["mean_episode_cost"] - context["cost_limit"]) * (1.0 - self.cost_gamma)
         factor = torch.ones_like(advantages)
         index = self.all_indices(rollout)
@@ -76,11 +86,12 @@ class MACPO(HAPPO):
             lambda: mean_kl(old_dist, self.evaluate(agent, rollout, index)[2]), actor, train.cg_damping
         )
         solution = cpo_step(g, b, c, fvp, train.kl_threshold, train.cg_iters)
+        step = capped_step(solution.step, train.max_step_norm, train.step_fraction)
         start = flat_params(actor)
         base_objective, base_cost = float(objective.detach()), float(cost_objective.detach())
         for i in range(train.ls_steps):
             coef = train.backtrack_coeff**i
-            set_flat_params(actor, start + coef * solution.step)
+            set_flat_params(actor, start + coef * step)
             with torch.no_grad():
                 new_log_probs, _, new_dist = self.evaluate(agent, rollout, index)
                 new_ratio = torch.exp(new_log_probs - old_log_probs)
