@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import best_of, overhead_row, random_steps, suite_steps_per_second, write_result
+from bench_common import (
+    best_of_interleaved,
+    cycled,
+    overhead_row,
+    random_steps,
+    suite_steps_per_second,
+    write_result,
+)
 from mpe2 import simple_spread_v3
 
 import envs
@@ -28,7 +36,7 @@ def raw_pettingzoo(steps: int, seed: int) -> float:
     env = simple_spread_v3.parallel_env(max_cycles=25)
     env.reset(seed=seed)
     rng = np.random.default_rng(seed)
-    actions = [{a: int(rng.integers(5)) for a in env.possible_agents} for _ in range(steps)]
+    actions = cycled(lambda: {a: int(rng.integers(5)) for a in env.possible_agents}, steps)
     start = time.perf_counter()
     for action in actions:
         if not env.agents:
@@ -52,7 +60,9 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--steps", type=int, default=5000, help="steps per measurement")
-    parser.add_argument("--repeats", type=int, default=3, help="runs per configuration; the best is kept")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds over all configurations; each one's best is kept"
+    )
     parser.add_argument("--copies", type=int, default=8, help="copies for the vectorised runs")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/mpe.json"))
@@ -64,19 +74,20 @@ def main() -> None:
     def record(label: str, copies: int, sps: float, reference: float | None) -> None:
         rows.append(overhead_row(label, copies, sps, reference, width=32))
 
-    raw = best_of(args.repeats, raw_pettingzoo, args.steps, args.seed)
-    record("raw PettingZoo loop", 1, raw, None)
-    record("suite sync", 1, best_of(args.repeats, suite, args.steps, args.seed, 1, "sync", True), raw)
-    record(
-        "suite sync, no validation",
-        1,
-        best_of(args.repeats, suite, args.steps, args.seed, 1, "sync", False),
-        raw,
-    )
     per_copy = max(args.steps // args.copies, 200)
-    for vector in ("sync", "subproc"):
-        sps = best_of(args.repeats, suite, per_copy, args.seed, args.copies, vector, True)
-        record(f"suite {vector}", args.copies, sps, raw)  # per env step, vs. one raw env
+    runs = {
+        ("raw PettingZoo loop", 1): partial(raw_pettingzoo, args.steps, args.seed),
+        ("suite sync", 1): partial(suite, args.steps, args.seed, 1, "sync", True),
+        ("suite sync, no validation", 1): partial(suite, args.steps, args.seed, 1, "sync", False),
+    }
+    for vector in ("sync", "subproc"):  # per env step, vs. one raw env
+        runs[(f"suite {vector}", args.copies)] = partial(
+            suite, per_copy, args.seed, args.copies, vector, True
+        )
+    best = best_of_interleaved(args.repeats, runs)
+    raw = best[("raw PettingZoo loop", 1)]
+    for (label, copies), sps in best.items():
+        record(label, copies, sps, None if label.startswith("raw") else raw)
 
     result = {
         "benchmark": "mpe_steps_per_second",

@@ -66,8 +66,11 @@ class _AgentCheck:
         self.space = space
         self.shape = (spec.num_envs, *space.shape)
         self.device = spec.device
+        self.on_cpu = spec.device.type == "cpu"
         self.small = math.prod(self.shape) <= _SMALL
         self.discrete = isinstance(space, gym.spaces.Discrete | gym.spaces.MultiDiscrete)
+        # a few float values per step on the CPU: summed in Python, the cheapest finiteness check
+        self.sum_check = not self.discrete and self.small and self.on_cpu and len(self.shape) == 2
         kind = "an integer" if self.discrete else "a floating-point"
         self.dtypes = _INTEGER_DTYPES if self.discrete else _FLOAT_DTYPES
         self.expected = f"a torch.Tensor of shape {self.shape} with {kind} dtype on {spec.device} ({space})"
@@ -82,21 +85,18 @@ class _AgentCheck:
     def __call__(self, action: object, mask: torch.Tensor | None) -> None:
         if not isinstance(action, torch.Tensor):
             raise ValueError(f"agent '{self.agent}': expected {self.expected}, got {type(action).__name__}")
-        if action.dtype not in self.dtypes or action.shape != self.shape or action.device != self.device:
+        dtype = action.dtype
+        same_device = action.is_cpu if self.on_cpu else action.device == self.device
+        if dtype not in self.dtypes or action.shape != self.shape or not same_device:
             raise ValueError(
                 f"agent '{self.agent}': expected {self.expected}, got shape {tuple(action.shape)} "
                 f"dtype {action.dtype} on {action.device}"
             )
+        # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
+        if self.sum_check and dtype in _SUMMABLE and math.isfinite(sum(map(sum, action.tolist()))):
+            return
         on_cpu = action.is_cpu
         if not self.discrete:
-            # float32 values cannot overflow a Python (float64) sum, so only NaN/inf make it non-finite
-            if (
-                on_cpu
-                and self.small
-                and action.dtype in _SUMMABLE
-                and math.isfinite(_flat_sum(action.tolist()))
-            ):
-                return
             x = action.detach().numpy() if on_cpu else action
             finite = np.isfinite(x) if on_cpu else torch.isfinite(x)
             if not bool(finite.all()):
@@ -153,15 +153,6 @@ class _AgentCheck:
                 f"agent '{self.agent}': action {_rows(x, [copy])[0]} in copy {copy} is forbidden by the "
                 f"action mask (allowed indices: {permitted}); forbidden in copies {bad}"
             )
-
-
-def _flat_sum(values: list) -> float:
-    """Sum of a nested list from `tensor.tolist()` (cheaper than reshaping the tensor first)."""
-    if not values or not isinstance(values[0], list):
-        return sum(values)
-    if not isinstance(values[0][0] if values[0] else None, list):
-        return sum(map(sum, values))  # (copies, action size): the common case
-    return sum(map(_flat_sum, values))
 
 
 def _text(bound) -> object:

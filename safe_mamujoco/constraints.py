@@ -116,8 +116,10 @@ class BombConstraint(Constraint):
 
     def cost(self, env: Any, info: dict[str, Any]) -> float:
         self._place(env)
-        qpos = env.data.qpos
-        return max(costs.proximity_cost(float(qpos[i]), self.bomb.x, self.radius) for i in self.robot_x_qpos)
+        qpos, bomb_x = env.data.qpos, self.bomb.x
+        if len(self.robot_x_qpos) == 1:  # one robot: skip the generator (this runs every step)
+            return costs.proximity_cost(qpos[self.robot_x_qpos[0]], bomb_x, self.radius)
+        return max(costs.proximity_cost(qpos[i], bomb_x, self.radius) for i in self.robot_x_qpos)
 
     def _place(self, env: Any) -> None:
         env.data.mocap_pos[0, 0] = self.bomb.x

@@ -111,11 +111,12 @@ class MaMuJoCoCopy:
         return self._copy_step(state, np.zeros(n, np.float32), self._zero_cost, False, False)
 
     def step(self, actions: dict[str, np.ndarray]) -> CopyStep:
+        agents = self.spec.agents
         if self._actions_in_order:
-            action = np.concatenate([actions[a] for a in self.spec.agents], dtype=np.float64)
+            action = np.concatenate([actions[a] for a in agents], dtype=np.float64)
         else:
             action = np.empty(self._action_size)
-            for agent, index in zip(self.spec.agents, self._action_index, strict=True):
+            for agent, index in zip(agents, self._action_index, strict=True):
                 action[index] = actions[agent]
         constraint = self.constraint
         if constraint is not None:
@@ -151,7 +152,7 @@ class MaMuJoCoCopy:
     ) -> CopyStep:
         state32 = state.astype(np.float32)
         if self._obs_index is not None:
-            obs = self._obs_index.gather(state32, self.sim.data.qpos)
+            obs = self._obs_index.gather(state32, self.sim.data)
         else:
             obs = {a: o.astype(np.float32) for a, o in self.multi._get_obs().items()}
         return CopyStep(
@@ -164,7 +165,7 @@ class MaMuJoCoCopy:
         if self._obs_index is None:
             return
         walked = self.multi._get_obs()
-        gathered = self._obs_index.gather(state, self.sim.data.qpos)
+        gathered = self._obs_index.gather(state, self.sim.data)
         if not all(np.array_equal(walked[a], gathered[a]) for a in self.spec.agents):
             self._obs_index = None
 

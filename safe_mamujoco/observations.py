@@ -28,16 +28,17 @@ _UNMAPPABLE = -1
 
 @dataclass(frozen=True)
 class ObservationIndex:
-    """`agents[a]` indexes `source = [global observation, qpos[:skipped_qpos]]`."""
+    """`agents[a]` indexes `[global observation, qpos[:skipped_qpos]]`."""
 
     agents: dict[str, np.ndarray]
     skipped_qpos: int
     uses_skipped_qpos: bool
 
-    def gather(self, state: np.ndarray, qpos: np.ndarray) -> dict[str, np.ndarray]:
-        """Every agent's observation, in `state`'s dtype, from the global observation and `qpos`."""
+    def gather(self, state: np.ndarray, data: Any) -> dict[str, np.ndarray]:
+        """Every agent's observation, in `state`'s dtype, from the global observation (and the
+        skipped `qpos` entries of MuJoCo's `data`, read only when some agent observes them)."""
         if self.uses_skipped_qpos:
-            state = np.concatenate((state, qpos[: self.skipped_qpos]), dtype=state.dtype)
+            state = np.concatenate((state, data.qpos[: self.skipped_qpos]), dtype=state.dtype)
         return {agent: state[index] for agent, index in self.agents.items()}
 
 

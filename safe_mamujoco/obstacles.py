@@ -88,8 +88,9 @@ class SlidingBomb:
         """Move over one env step that starts at simulation `time`."""
         # each substep: v <- (m v + h F) / (m + h b) = keep * v + push; x <- x + h v
         m, h = self.inertia, timestep
-        keep = m / (m + h * self.damping)
-        push = h * self.gear * bomb_control(time) / (m + h * self.damping)
+        denominator = m + h * self.damping
+        keep = m / denominator
+        push = h * self.gear * bomb_control(time) / denominator
         v, x = self.velocity, self.x
         for _ in range(substeps):
             v = keep * v + push

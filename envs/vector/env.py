@@ -61,6 +61,10 @@ class VectorEnv(MultiAgentEnv):
             metadata=dict(metadata or {}),
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
+        # for `_collate_one`: each agent's and info key's one-element slice of a per-copy row
+        self._agent_slices = [(a, slice(i, i + 1)) for i, a in enumerate(spec.agents)]
+        self._info_slices = [(k, slice(i, i + 1)) for i, k in enumerate(spec.info_keys)]
+        self._nan_info_row = np.full(len(spec.info_keys), nan, np.float32)
 
     def _reset(self, seed: int | None) -> TimeStep:
         n = self.spec.num_envs
@@ -70,7 +74,10 @@ class VectorEnv(MultiAgentEnv):
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
         agents = self.spec.agents
         if self.spec.num_envs == 1:
-            per_copy = [{a: _to_numpy(actions[a])[0] for a in agents}]
+            try:  # CPU tensors without grad (the common case): numpy views, no copies
+                per_copy = [{a: actions[a].numpy()[0] for a in agents}]
+            except (RuntimeError, TypeError):
+                per_copy = [{a: _to_numpy(actions[a])[0] for a in agents}]
         else:
             arrays = {a: _to_numpy(actions[a]) for a in agents}
             per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
@@ -155,7 +162,6 @@ class VectorEnv(MultiAgentEnv):
     def _collate_one(self, step: CopyStep) -> TimeStep:
         """`_collate` for one copy on the CPU: the same tensors, built from views with the
         fewest Python calls (at one copy of a fast simulator every call shows in steps/s)."""
-        spec = self.spec
         from_numpy = torch.from_numpy
         obs = {a: from_numpy(o[None]) for a, o in step.obs.items()}
         state = from_numpy(step.state[None])
@@ -165,29 +171,27 @@ class VectorEnv(MultiAgentEnv):
             final_obs = {a: from_numpy(o[None]) for a, o in step.final_obs.items()}
             final_state = from_numpy(step.final_state[None])
         row = step.reward
-        reward = {a: from_numpy(row[i : i + 1]) for i, a in enumerate(spec.agents)}
-        cost = None
-        if spec.has_costs:
-            row = step.cost
-            cost = {a: from_numpy(row[i : i + 1]) for i, a in enumerate(spec.agents)}
-        mask = (
-            {a: from_numpy(m[None]) for a, m in step.action_mask.items()} if spec.has_action_masks else None
-        )
-        ends = from_numpy(np.array([step.terminated, step.truncated]))
-        get = step.info.get
-        info_row = np.array([get(k, nan) for k in spec.info_keys], np.float32)
-        info = {k: from_numpy(info_row[i : i + 1]) for i, k in enumerate(spec.info_keys)}
+        reward = {a: from_numpy(row[i]) for a, i in self._agent_slices}
+        row = step.cost
+        cost = None if row is None else {a: from_numpy(row[i]) for a, i in self._agent_slices}
+        masks = step.action_mask
+        mask = None if masks is None else {a: from_numpy(m[None]) for a, m in masks.items()}
+        info = step.info
+        if info:
+            row = np.array([info.get(k, nan) for k, _ in self._info_slices], np.float32)
+        else:  # most steps: nothing to report
+            row = self._nan_info_row.copy()
         return TimeStep(
             obs=obs,
             state=state,
             reward=reward,
-            terminated=ends[0:1],
-            truncated=ends[1:2],
+            terminated=from_numpy(np.array([step.terminated])),
+            truncated=from_numpy(np.array([step.truncated])),
             final_obs=final_obs,
             final_state=final_state,
             cost=cost,
             action_mask=mask,
-            info=info,
+            info={k: from_numpy(row[i]) for k, i in self._info_slices},
         )
 
 

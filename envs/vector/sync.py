@@ -20,6 +20,8 @@ class SyncVector:
         return [copy.reset(seed) for copy, seed in zip(self.copies, seeds, strict=True)]
 
     def step(self, actions: Sequence[dict[str, np.ndarray]]) -> list[CopyStep]:
+        if len(self.copies) == 1:  # the common fast-simulator case: no zip, no comprehension
+            return [self.copies[0].step(actions[0])]
         return [copy.step(a) for copy, a in zip(self.copies, actions, strict=True)]
 
     def render(self, index: int) -> np.ndarray:
