@@ -127,16 +127,22 @@ def harl(args: argparse.Namespace) -> dict:
             )
         finals = [r["final_eval_return"] for r in runs]
         mean = sum(finals) / len(finals)
+        # HARL's HAPPO figure is "about 1,100 by 150k": our evaluation nearest to 150k steps
+        near_150k = [min(r["eval_curve"], key=lambda point: abs(point[0] - 150_000)) for r in runs]
         sps = sum(r["env_steps_per_second"] for r in runs) / len(runs)
         reference = HARL_REFERENCE[algo]["env_steps_per_second"]
         results[algo] = {
             "runs": runs,
             "mean_final_eval_return": round(mean, 1),
+            "mean_eval_return_near_150k": round(sum(v for _, v in near_150k) / len(runs), 1),
+            "eval_steps_near_150k": sorted({s for s, _ in near_150k}),
             "mean_env_steps_per_second": round(sps, 1),
             "speedup_vs_harl": round(sps / reference, 2),
         }
         print(
-            f"{algo}: mean eval return {mean:.1f} over {len(runs)} seeds; {sps:,.0f} env steps/s = "
+            f"{algo}: mean eval return {mean:.1f} over {len(runs)} seeds "
+            f"({results[algo]['mean_eval_return_near_150k']:.1f} at {near_150k[0][0]:,} steps); "
+            f"{sps:,.0f} env steps/s = "
             f"{sps / reference:.2f}x HARL's {reference}",
             flush=True,
         )
