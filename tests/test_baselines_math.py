@@ -240,3 +240,30 @@ def test_box_actions_reach_the_env_clipped_unless_clip_actions_is_off():
     clipped = Actor(3, box, ModelConfig()).to_env(sample)
     torch.testing.assert_close(clipped, torch.tensor([[1.0, -0.3]]))
     assert torch.equal(Actor(3, box, ModelConfig(clip_actions=False)).to_env(sample), sample)
+
+
+def test_value_clip_is_centred_on_the_critics_outputs_at_collection_time():
+    """The rollout stores denormalised values; the clipped value loss must be centred on what
+    the critic output then, not on those values renormalised with statistics that have
+    already taken in this rollout's returns (early in training they move by more than the clip)."""
+    torch.manual_seed(0)
+    config = RunConfig()
+    config.train.critic_epoch, config.train.critic_minibatches = 1, 1
+    spec = tiny_spec()
+    seen: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    class Recording(HAPPO):
+        def value_loss(self, values, old, targets):
+            seen.append((values.detach().clone(), old.detach().clone()))
+            return super().value_loss(values, old, targets)
+
+    algo = Recording(spec, config, torch.device("cpu"))
+    algo.value_norm.update(torch.randn(50) * 3 + 1)  # statistics from earlier rollouts
+    rollout = tiny_rollout(spec, algo)
+    with torch.no_grad():
+        outputs, _ = algo.critic(rollout.state)
+    rollout.values = algo.value_norm.denormalize(outputs)  # what the trainer stores
+    rollout.extras["returns"] = torch.randn_like(rollout.values) * 50 + 200  # far from the stats
+    algo.train_critic(rollout, torch.Generator().manual_seed(0), cost=False)
+    ((values, centre),) = seen  # before the first step the critic still outputs what it did then
+    torch.testing.assert_close(centre, values, atol=1e-5, rtol=1e-5)

@@ -291,8 +291,11 @@ class OnPolicyAlgorithm:
         old_values = rollout.cost_values if cost else rollout.values
         hidden_store = rollout.cost_critic_hidden if cost else rollout.critic_hidden
         if norm is not None:
+            # the clip centre is the critic's own output at collection time: normalised with the
+            # statistics it was denormalised with, i.e. before they take in this rollout's returns
+            old_all = norm.normalize(old_values)
             norm.update(returns)
-            targets_all, old_all = norm.normalize(returns), norm.normalize(old_values)
+            targets_all = norm.normalize(returns)
         else:
             targets_all, old_all = returns, old_values
         n, total = rollout.num_envs, 0.0

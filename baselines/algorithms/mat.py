@@ -340,12 +340,10 @@ class MAT(OnPolicyAlgorithm):
         old_log_probs = flat(torch.stack([rollout.log_probs[a] for a in self.agents], 2))
         advantages = flat(self.normalized(rollout.extras["advantages"]))
         returns = rollout.extras["returns"]
-        if self.value_norm is not None:
+        if self.value_norm is not None:  # old values: the network's outputs, as in `train_critic`
+            old_values = self.value_norm.normalize(rollout.values)
             self.value_norm.update(returns)
-            targets, old_values = (
-                self.value_norm.normalize(returns),
-                self.value_norm.normalize(rollout.values),
-            )
+            targets = self.value_norm.normalize(returns)
         else:
             targets, old_values = returns, rollout.values
         targets, old_values = flat(targets), flat(old_values)
