@@ -6,6 +6,7 @@ The scripts run as `python bench/<script>.py`, which puts this folder on `sys.pa
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -15,6 +16,21 @@ from pathlib import Path
 from typing import Any
 
 from envs.manifest import package_versions
+
+
+def suite_vs_raw_parser(description: str, *, steps: int, out: str) -> argparse.ArgumentParser:
+    """The options every suite-vs-raw benchmark takes (scripts add their own)."""
+    parser = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--steps", type=int, default=steps, help="steps per measurement")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="rounds over all configurations; each one's best is kept"
+    )
+    parser.add_argument("--copies", type=int, default=8, help="copies for the vectorised runs")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=Path(out))
+    return parser
 
 
 def best_of_interleaved(repeats: int, runs: dict[str, Callable[[], float]]) -> dict[str, float]:

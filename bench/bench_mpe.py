@@ -9,10 +9,8 @@ action validation, batching, autoreset bookkeeping and the numpy -> torch hand-o
 
 from __future__ import annotations
 
-import argparse
 import time
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ from bench_common import (
     overhead_row,
     random_steps,
     suite_steps_per_second,
+    suite_vs_raw_parser,
     write_result,
 )
 from mpe2 import simple_spread_v3
@@ -56,16 +55,7 @@ def suite(steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--steps", type=int, default=5000, help="steps per measurement")
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="rounds over all configurations; each one's best is kept"
-    )
-    parser.add_argument("--copies", type=int, default=8, help="copies for the vectorised runs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/mpe.json"))
+    parser = suite_vs_raw_parser(__doc__, steps=5000, out="bench/results/mpe.json")
     args = parser.parse_args()
     torch.set_num_threads(1)
 

@@ -14,15 +14,20 @@ as the raw reward-only env.
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 from functools import partial
-from pathlib import Path
 
 import numpy as np
 import torch
-from bench_common import best_of_interleaved, cycled, random_steps, suite_steps_per_second, write_result
+from bench_common import (
+    best_of_interleaved,
+    cycled,
+    random_steps,
+    suite_steps_per_second,
+    suite_vs_raw_parser,
+    write_result,
+)
 
 import envs
 from safe_mamujoco.tasks import SAFE_TASKS
@@ -66,17 +71,8 @@ def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = suite_vs_raw_parser(__doc__, steps=3000, out="bench/results/safe_mamujoco.json")
     parser.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS), choices=sorted(SAFE_TASKS))
-    parser.add_argument("--steps", type=int, default=3000, help="steps per measurement")
-    parser.add_argument(
-        "--repeats", type=int, default=3, help="rounds over all configurations; each one's best is kept"
-    )
-    parser.add_argument("--copies", type=int, default=8, help="copies for the vectorised rows")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=Path("bench/results/safe_mamujoco.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
