@@ -74,10 +74,7 @@ class VectorEnv(MultiAgentEnv):
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
         agents = self.spec.agents
         if self.spec.num_envs == 1:
-            try:  # CPU tensors without grad (the common case): numpy views, no copies
-                per_copy = [{a: actions[a].numpy()[0] for a in agents}]
-            except (RuntimeError, TypeError):
-                per_copy = [{a: _to_numpy(actions[a])[0] for a in agents}]
+            per_copy = [{a: _to_numpy(actions[a])[0] for a in agents}]
         else:
             arrays = {a: _to_numpy(actions[a]) for a in agents}
             per_copy = [{a: x[i] for a, x in arrays.items()} for i in range(self.spec.num_envs)]
