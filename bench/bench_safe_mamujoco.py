@@ -79,15 +79,15 @@ def main() -> None:
 
     rows = []
     for task in args.tasks:
-        configs = {
-            ("suite sync", 1, True): (1, True),
-            ("suite sync, no validation", 1, False): (1, False),
-            ("suite sync", args.copies, True): (args.copies, True),
-        }
+        configs = [
+            ("suite sync", 1, True),
+            ("suite sync, no validation", 1, False),
+            ("suite sync", args.copies, True),
+        ]
         runs = {"raw": partial(raw_mamujoco, task, args.steps, args.seed)}
-        for key, (copies, validate) in configs.items():
+        for label, copies, validate in configs:
             steps = args.steps if copies == 1 else max(args.steps // copies, 200)
-            runs[key] = partial(suite, task, steps, args.seed, copies, "sync", validate)
+            runs[(label, copies, validate)] = partial(suite, task, steps, args.seed, copies, "sync", validate)
         best = best_of_interleaved(args.repeats, runs)
         raw = best.pop("raw")
         print(f"{task}: raw mamujoco_v1 {raw:,.0f} steps/s", flush=True)

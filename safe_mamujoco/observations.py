@@ -20,9 +20,10 @@ from typing import Any
 
 import numpy as np
 
-# Leading entries of each MuJoCo array that a gymnasium `<Robot>-v5` observation leaves
-# out (the world body; the free joint's forces); `qpos` skips `skipped_qpos` entries.
-_LEFT_OUT = {"cinert": 1, "cvel": 1, "qfrc_actuator": 6, "cfrc_ext": 1}
+# Leading rows of each MuJoCo array after `qpos` that a gymnasium `<Robot>-v5` observation
+# leaves out (the world body; the free joint's forces), in the observation's order; `qpos`
+# skips `skipped_qpos` entries.
+_LEFT_OUT = {"qvel": 0, "cinert": 1, "cvel": 1, "qfrc_actuator": 6, "cfrc_ext": 1}
 _UNMAPPABLE = -1
 
 
@@ -54,10 +55,10 @@ def build_observation_index(multi: Any, sim: Any) -> ObservationIndex | None:
     proxy = SimpleNamespace()
     proxy.qpos = np.concatenate((size + np.arange(skipped), np.arange(structure["qpos"])))
     offset = int(structure["qpos"])
-    for name in ("qvel", "cinert", "cvel", "qfrc_actuator", "cfrc_ext"):
+    for name, left_out_rows in _LEFT_OUT.items():
         shape = getattr(data, name).shape
         count = int(structure.get(name, 0))
-        left_out = 0 if name == "qvel" else _LEFT_OUT[name] * int(np.prod(shape[1:]))
+        left_out = left_out_rows * int(np.prod(shape[1:]))
         index = np.full(int(np.prod(shape)), _UNMAPPABLE, dtype=np.int64)
         if count:  # the category is in the observation: the entries after the left-out ones
             if count != index.size - left_out:

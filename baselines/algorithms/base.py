@@ -290,14 +290,7 @@ class OnPolicyAlgorithm:
         returns = rollout.extras["cost_returns" if cost else "returns"]
         old_values = rollout.cost_values if cost else rollout.values
         hidden_store = rollout.cost_critic_hidden if cost else rollout.critic_hidden
-        if norm is not None:
-            # the clip centre is the critic's own output at collection time: normalised with the
-            # statistics it was denormalised with, i.e. before they take in this rollout's returns
-            old_all = norm.normalize(old_values)
-            norm.update(returns)
-            targets_all = norm.normalize(returns)
-        else:
-            targets_all, old_all = returns, old_values
+        targets_all, old_all = value_targets(norm, returns, old_values)
         n, total = rollout.num_envs, 0.0
         count = 0
         for _ in range(train.critic_epoch):
@@ -385,6 +378,19 @@ class OnPolicyAlgorithm:
         for key, optimizer in self.optimizers().items():
             optimizer.load_state_dict(state["optimizers"][key])
         self.load_extra_state(state["extra"])
+
+
+def value_targets(
+    norm: ValueNorm | None, returns: torch.Tensor, old_values: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The value loss's targets and clip centres, in the critic's output space. The centres are
+    the critic's own outputs at collection time: the stored (denormalised) values normalised
+    with the statistics they were denormalised with, i.e. before `norm` takes in `returns`."""
+    if norm is None:
+        return returns, old_values
+    old = norm.normalize(old_values)
+    norm.update(returns)
+    return norm.normalize(returns), old
 
 
 def detached(dist: torch.distributions.Distribution) -> torch.distributions.Distribution:

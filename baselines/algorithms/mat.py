@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Categorical, Distribution, Normal
 
-from baselines.algorithms.base import OnPolicyAlgorithm
+from baselines.algorithms.base import OnPolicyAlgorithm, value_targets
 from baselines.config import ModelConfig, RunConfig, TransformerConfig
 from baselines.networks import MASKED_LOGIT
 from baselines.normalization import ValueNorm
@@ -340,12 +340,7 @@ class MAT(OnPolicyAlgorithm):
         old_log_probs = flat(torch.stack([rollout.log_probs[a] for a in self.agents], 2))
         advantages = flat(self.normalized(rollout.extras["advantages"]))
         returns = rollout.extras["returns"]
-        if self.value_norm is not None:  # old values: the network's outputs, as in `train_critic`
-            old_values = self.value_norm.normalize(rollout.values)
-            self.value_norm.update(returns)
-            targets = self.value_norm.normalize(returns)
-        else:
-            targets, old_values = returns, rollout.values
+        targets, old_values = value_targets(self.value_norm, returns, rollout.values)
         targets, old_values = flat(targets), flat(old_values)
         totals = {"policy_loss": 0.0, "entropy": 0.0, "ratio_max": 0.0, "value_loss": 0.0}
         steps = 0

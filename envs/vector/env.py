@@ -126,9 +126,6 @@ class VectorEnv(MultiAgentEnv):
             if to_device:
                 table = torch.from_numpy(np.stack(rows)).to(spec.device)
                 return dict(zip(names, table.unbind(1), strict=True))
-            if one:  # views of the copy's own row: no stacking, no transposing
-                row = rows[0]
-                return {name: torch.from_numpy(row[i : i + 1]) for i, name in enumerate(names)}
             table = np.ascontiguousarray(np.stack(rows).T)
             return {name: torch.from_numpy(table[i]) for i, name in enumerate(names)}
 
