@@ -17,6 +17,9 @@ HAND_FILES = ("robot.xml", "shared.xml", "shared_asset.xml")
 # model only restate joint limits (their ranges are wider than the joints'), so they are dropped.
 COUPLING_TENDONS = ("T_FFJ1c", "T_MFJ1c", "T_RFJ1c", "T_LFJ1c")
 FINGERTIP_SITES = ("S_fftip", "S_mftip", "S_rftip", "S_lftip", "S_thtip")
+# Bi-DexHands' "fingertips" are these bodies: their frames give the fingertip states and carry
+# the force sensors (tasks/shadow_hand_*.py, self.fingertips)
+FINGERTIP_BODIES = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
 
 
 def asset_root() -> Path:
@@ -82,4 +85,6 @@ def load_hand_spec() -> mujoco.MjSpec:
     spec.body("robot0:hand mount").pos = [0.0, 0.0, 0.0]
     # the point Bi-DexHands measures hand-to-object distances from: 8 cm up the palm, 2 cm off its face
     spec.body("robot0:palm").add_site(name="palm_center", pos=[0.0, -0.02, 0.08], size=[0.005, 0, 0], group=3)
+    for body in FINGERTIP_BODIES:  # force/torque sensors at the body frame, as upstream's
+        spec.body(f"robot0:{body}").add_site(name=f"robot0:ft_{body}", size=[0.002, 0, 0], group=3)
     return spec

@@ -1,19 +1,23 @@
 """`BiDexHandsEnv`: a task on a physics backend behind the suite's batched multi-agent API.
 
-Agents are the two hands (`hand0`, `hand1`; hand0 is the one Bi-DexHands calls the right
-hand). Each observes its own hand block and the task's shared object/goal block; the global
-state is both hand blocks and the shared block. Reward and done are the team's.
+Agents partition the two hands' parts (Bi-DexHands' agent_index; by default one agent per hand,
+`hand0` being the one Bi-DexHands calls the right hand). Every agent of a hand observes that
+hand's block and the task's block; the global state is both hand blocks then the task block;
+all of it is clipped to +-5 as upstream's multi-agent wrapper does (hand_base/multi_vec_task.py).
+Reward and done are the team's.
 
-Hand block (193 values for a fixed base, 199 for a moving one):
+Hand block (187 values for a fixed base, 199 for a moving one, as upstream's num_hand_obs):
   24 joint positions scaled to [-1, 1] by their limits | 24 joint velocities x 0.2 |
-  24 actuator joint forces x 10 | 5 fingertips x (pos 3, quat 4, linvel 3, angvel 3) |
-  5 fingertips x (force 3, torque 3) x 10 | base position 3 | base rotation as xyz Euler 3 |
-  previous action (20, or 26 with a moving base).
+  24 joint forces x 10 | 5 fingertips (distal bodies) x (pos 3, quat 4, linvel 3, angvel 3) |
+  5 fingertips x (force 3, torque 3) x 10 | moving base only: hand position 3 (its root, or its
+  palm point in LiftUnderarm and the door tasks) and root rotation as xyz Euler 3 |
+  the hand's last action (20, or 26 with a moving base).
 
-Actions in [-1, 1] map linearly onto the 20 finger/wrist position-servo ranges; a moving base
-adds 6 leading dimensions (translation, rotation), position targets within +-`reach` (0.2 m;
-0.5 m for LiftUnderarm) and +-0.75 rad of its mount. Quaternions are MuJoCo's (w, x, y, z).
-Info carries `success` (1/0 at the end of an episode, NaN elsewhere).
+Actions are clipped to [-1, 1]; see `bidexhands.control` for what they do: absolute joint targets
+for fingers and wrist, and for a moving base a world force and torque on a free, damped hand.
+Every quaternion in an observation is in Isaac Gym's (x, y, z, w) order, as upstream's
+observation layout has it (MuJoCo's own (w, x, y, z) stays inside the code). Info carries `success` (1/0 at the end of an episode,
+NaN elsewhere).
 """
 
 from __future__ import annotations
@@ -25,6 +29,16 @@ import numpy as np
 import torch
 
 from bidexhands.assets import FINGERTIP_SITES
+from bidexhands.control import (
+    AGENT_SPLITS,
+    BASE_CONTROL,
+    CLIP_ACTIONS,
+    CLIP_OBSERVATIONS,
+    PART_NAMES,
+    BaseControl,
+    check_agent_index,
+    part_dims,
+)
 from bidexhands.physics import Readings, default_backend, make_physics
 from bidexhands.rotations import euler_xyz
 from bidexhands.scene import HAND_PREFIXES, Scene, SceneBuilder
@@ -35,15 +49,8 @@ from envs.spec import EnvSpec
 from envs.timestep import TimeStep
 
 AGENTS = ("hand0", "hand1")
-# agent_split="finger": per hand, the wrist (and a moving base) and each finger are agents,
-# as Bi-DexHands' finer agent_index option; each sees its whole hand and the shared block.
-FINGER_PARTS = ("wrist", "ff", "mf", "rf", "lf", "th")
-PART_OF_ACTUATOR = {"WR": "wrist", "FF": "ff", "MF": "mf", "RF": "rf", "LF": "lf", "TH": "th"}
-AGENT_SPLITS = ("hand", "finger")
 VEL_SCALE = 0.2
 FORCE_SCALE = 10.0
-# Distal (J0) joints follow their middle (J1) joint through a coupling tendon; at reset they start equal.
-COUPLED_J1_J0 = ((4, 5), (8, 9), (12, 13), (17, 18))
 
 
 class BiDexHandsEnv(MultiAgentEnv):
@@ -61,10 +68,14 @@ class BiDexHandsEnv(MultiAgentEnv):
         substeps: int = 2,
         num_threads: int | None = None,
         agent_split: str = "hand",
+        agent_index=None,
     ):
         device = torch.device(device)
         if agent_split not in AGENT_SPLITS:
-            raise ValueError(f"agent_split must be one of {AGENT_SPLITS}, got {agent_split!r}")
+            raise ValueError(f"agent_split must be one of {tuple(AGENT_SPLITS)}, got {agent_split!r}")
+        if agent_index is not None and agent_split != "hand":
+            raise ValueError("give agent_split or agent_index, not both")
+        partition = check_agent_index(AGENT_SPLITS[agent_split] if agent_index is None else agent_index)
         if not isinstance(substeps, int) or substeps < 1:
             raise ValueError(f"substeps must be a positive integer, got {substeps!r}")
         backend = default_backend(device) if backend is None else backend
@@ -74,15 +85,20 @@ class BiDexHandsEnv(MultiAgentEnv):
         self.task, self.scene = task, scene
         self.physics = make_physics(backend, scene.model, num_envs, substeps, device, num_threads)
         task.bind(scene, num_envs, device)
+        self._moving = len(scene.hands[0].base_dof) > 0
+        self.base_control = self._base_control(task) if self._moving else None
         self._index(scene, device)
 
-        n_act = [20 + len(h.base_actuators) for h in scene.hands]
-        hand_dim = [24 * 3 + 65 + 30 + 6 + n for n in n_act]
+        n_act = [20 + len(h.base_dof) for h in scene.hands]
+        hand_dim = [24 * 3 + 65 + 30 + (6 if self._moving else 0) + n for n in n_act]
         shared = task.shared_obs_dim
         box = lambda n: gym.spaces.Box(-np.inf, np.inf, (n,), np.float32)  # noqa: E731
         # each agent: (its hand, the hand's action dimensions it controls)
-        self.parts = self._split(scene, agent_split, n_act[0])
+        self.parts = self._split(partition, self._moving)
         self.agents = tuple(self.parts)
+        self._one_agent_per_hand = all(len(agents) == 1 for agents in partition) and all(
+            dims == list(range(n_act[0])) for _, dims in self.parts.values()
+        )
         spec = EnvSpec(
             name=f"bidexhands/{task.name}",
             family="bidexhands",
@@ -100,7 +116,9 @@ class BiDexHandsEnv(MultiAgentEnv):
             metadata={
                 "control_dt": scene.control_dt,
                 "substeps": substeps,
-                "agent_split": agent_split,
+                "agent_split": agent_split if agent_index is None else None,
+                "agent_index": [[list(agent) for agent in agents] for agents in partition],
+                "clip_observations": CLIP_OBSERVATIONS,
                 "render_modes": ("rgb_array",),
             },
         )
@@ -114,27 +132,33 @@ class BiDexHandsEnv(MultiAgentEnv):
         self._renderer = None
 
     @staticmethod
-    def _split(scene: Scene, agent_split: str, n_act: int) -> dict[str, tuple[int, list[int]]]:
-        if agent_split == "hand":
-            return {a: (h, list(range(n_act))) for h, a in enumerate(AGENTS)}
-        model, parts = scene.model, {}
-        for h, hand in enumerate(scene.hands):
-            base = len(hand.base_actuators)  # a moving base's 6 dimensions lead the hand's action
-            groups: dict[str, list[int]] = {p: [] for p in FINGER_PARTS}
-            groups["wrist"].extend(range(base))
-            for k, actuator in enumerate(hand.actuators):
-                joint = model.actuator(int(actuator)).name.rsplit(":A_", 1)[1]  # e.g. FFJ3
-                groups[PART_OF_ACTUATOR[joint[:2]]].append(base + k)
-            for p in FINGER_PARTS:
-                parts[f"{AGENTS[h]}_{p}"] = (h, groups[p])
+    def _split(partition, moving: bool) -> dict[str, tuple[int, list[int]]]:
+        """Agent name -> (hand, its action dimensions within the hand, in its parts' order)."""
+        dims, parts = part_dims(moving), {}
+        for h, agents in enumerate(partition):
+            for agent in agents:
+                whole = len(agents) == 1 and list(agent) == list(range(6))
+                name = AGENTS[h] if whole else f"{AGENTS[h]}_" + "_".join(PART_NAMES[p] for p in agent)
+                parts[name] = (h, [d for p in agent for d in dims[p]])
         return parts
+
+    @staticmethod
+    def _base_control(task: Task) -> BaseControl:
+        """The task's force/torque scales: its published cfg if it carries one, else our table."""
+        if task.name not in BASE_CONTROL:
+            raise ValueError(f"{task.name} has moving bases but no entry in bidexhands.control.BASE_CONTROL")
+        control = BASE_CONTROL[task.name]
+        cfg = getattr(task, "cfg", None)
+        if getattr(cfg, "transition_scale", None) is not None:
+            control = BaseControl(cfg.transition_scale, cfg.orientation_scale, control.pose_body)
+        return control
 
     # -- indices ---------------------------------------------------------------------------
     def _index(self, scene: Scene, device: torch.device) -> None:
         """(2, k) index tensors: both hands are read with one gather per quantity."""
         model = scene.model
         hands = scene.hands
-        if len({len(h.base_actuators) for h in hands}) != 1:
+        if len({len(h.base_dof) for h in hands}) != 1:
             raise ValueError("both hands of a task must have fixed bases, or both moving ones")
         long = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.long, device=device)  # noqa: E731
         flt = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32, device=device)  # noqa: E731
@@ -145,9 +169,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         self._act_idx = long([h.actuators for h in hands])
         self._ctrl_low = flt([h.ctrl_low for h in hands])
         self._ctrl_high = flt([h.ctrl_high for h in hands])
-        self._moving = len(hands[0].base_actuators) > 0
-        self._base_act_idx = long([h.base_actuators for h in hands])
-        self._base_limit = flt([model.actuator_ctrlrange[h.base_actuators, 1] for h in hands])
+        self._force_bodies = np.array([h.force_body for h in hands])
         self._mount_pos = flt([h.mount_pos for h in hands])
         # the joint each finger actuator drives, as a qpos address (reset ctrl = joint position)
         self._act_qpos = long([model.jnt_qposadr[model.actuator_trnid[h.actuators, 0]] for h in hands])
@@ -156,14 +178,31 @@ class BiDexHandsEnv(MultiAgentEnv):
             sl = scene.sensors[name]
             return list(range(sl.start, sl.stop))
 
+        def xyzw(wxyz: list[int]) -> list[int]:
+            return wxyz[1:] + wxyz[:1]
+
         rows = []
         for prefix in HAND_PREFIXES:
             tips = [f"{prefix}robot0:{t}" for t in FINGERTIP_SITES]
-            state = [i for t in tips for s in ("pos", "quat", "linvel", "angvel") for i in sensor(f"{t}_{s}")]
+            # a fingertip's quaternion is read as (x, y, z, w), Isaac Gym's order in upstream's obs
+            state = [
+                i
+                for t in tips
+                for i in sensor(f"{t}_pos")
+                + xyzw(sensor(f"{t}_quat"))
+                + sensor(f"{t}_linvel")
+                + sensor(f"{t}_angvel")
+            ]
             ft = [i for t in tips for s in ("force", "torque") for i in sensor(f"{t}_{s}")]
             mount = sensor(f"{prefix}mount_pos") + sensor(f"{prefix}mount_quat")
-            rows.append(state + ft + mount + sensor(f"{prefix}palm_pos"))
-        self._sensor_idx = long(rows)  # per hand: 65 tip states | 30 tip force/torque | 7 mount | 3 palm
+            # upstream observes the root position (catch tasks) or, in LiftUnderarm and the door
+            # tasks, the palm point right_hand_pos/left_hand_pos: palm body + R (0, -0.02, 0.08)
+            palm = self.base_control is not None and self.base_control.pose_body == "palm"
+            pose = sensor(f"{prefix}palm_pos" if palm else f"{prefix}mount_pos")
+            rows.append(state + ft + mount + sensor(f"{prefix}palm_pos") + pose)
+        # per hand: 65 tip states | 30 tip force/torque | 7 mount (quat wxyz) | 3 palm centre |
+        # 3 observed position
+        self._sensor_idx = long(rows)
         self._nq, self._nv, self._nu = model.nq, model.nv, model.nu
         self._qpos0 = flt(model.qpos0)
 
@@ -180,16 +219,19 @@ class BiDexHandsEnv(MultiAgentEnv):
             # acceleration-stage readings of a copy that was just reset are not measured yet
             keep = (~fresh).to(force.dtype).view(-1, 1, 1)
             force, tip_ft = force * keep, tip_ft * keep
-        base = torch.cat((sensed[..., 95:98], euler_xyz(sensed[..., 98:102])), dim=-1)
-        return torch.cat((pos, vel, force, sensed[..., :65], tip_ft, base, self.prev_actions), dim=-1)
+        parts = [pos, vel, force, sensed[..., :65], tip_ft]
+        if self._moving:
+            parts += [sensed[..., 105:108], euler_xyz(sensed[..., 98:102])]
+        blocks = torch.cat((*parts, self.prev_actions), dim=-1)
+        return blocks.clamp_(-CLIP_OBSERVATIONS, CLIP_OBSERVATIONS)
 
     def _observe(
         self, r: Readings, fresh: torch.Tensor | None
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
         blocks = self._hand_blocks(r, fresh)
-        shared = self.task.shared_obs(r)
+        shared = self.task.shared_obs(r).clamp(-CLIP_OBSERVATIONS, CLIP_OBSERVATIONS)
         hands = [torch.cat((blocks[:, i], shared), dim=1) for i in range(len(AGENTS))]
-        if self.spec.metadata["agent_split"] == "hand":
+        if self._one_agent_per_hand:
             obs = {a: hands[h] for a, (h, _) in self.parts.items()}
         else:  # several agents see one hand: each gets its own tensor
             obs = {a: hands[h].clone() for a, (h, _) in self.parts.items()}
@@ -203,13 +245,14 @@ class BiDexHandsEnv(MultiAgentEnv):
         k, device = len(ids), self.spec.device
         qpos = self._qpos0.expand(k, -1).clone()
         ctrl = torch.zeros(k, self._nu, device=device)
-        u = torch.rand((k, 1, 24), generator=self.generator).to(device)
-        # as in Bi-DexHands, both hands start from the same random joint offsets
+        # Bi-DexHands' reset: noise * (lower + (upper - lower) * r), r ~ U(-1, 1) per joint, the same
+        # draw for both hands, no J0/J1 coupling. Upstream writes it unclamped and PhysX's limits
+        # hold the joint at its range from the first step; MuJoCo's soft limits would push it back
+        # over several steps, so we start it where PhysX holds it.
+        r = 2.0 * torch.rand((k, 1, 24), generator=self.generator).to(device) - 1.0
         joints = torch.clamp(
-            self.task.dof_noise * (self._low + (self._high - self._low) * u), self._low, self._high
+            self.task.dof_noise * (self._low + (self._high - self._low) * r), self._low, self._high
         )
-        for j1, j0 in COUPLED_J1_J0:
-            joints[..., j0] = joints[..., j1]
         qpos[:, self._qpos_idx.flatten()] = joints.flatten(1)
         self.task.reset(ids, qpos, self.generator)
         ctrl[:, self._act_idx.flatten()] = qpos[:, self._act_qpos.flatten()]
@@ -241,7 +284,7 @@ class BiDexHandsEnv(MultiAgentEnv):
 
     def _hand_actions(self, actions: Mapping[str, torch.Tensor]) -> torch.Tensor:
         """(N, 2, n_act): the agents' actions assembled per hand."""
-        if self.spec.metadata["agent_split"] == "hand":
+        if self._one_agent_per_hand:
             return torch.stack([actions[agent] for agent in AGENTS], dim=1)
         a = torch.zeros_like(self.prev_actions)
         for agent, (h, dims) in self.parts.items():
@@ -249,16 +292,19 @@ class BiDexHandsEnv(MultiAgentEnv):
         return a
 
     def _targets(self, actions: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """Joint targets into ctrl; a moving base's force and torque into the physics."""
         a = self._hand_actions(actions).to(self.spec.device, torch.float32)
-        a = torch.clamp(a, -1.0, 1.0)
+        a = torch.clamp(a, -CLIP_ACTIONS, CLIP_ACTIONS)
         self.prev_actions = a
         ctrl = torch.zeros(self.spec.num_envs, self._nu, device=self.spec.device)
-        # as in Bi-DexHands, a moving base takes the first 6 dimensions (translation, rotation)
+        # as in Bi-DexHands, a moving base takes the first 6 dimensions (force, torque)
         fingers = a[..., 6:] if self._moving else a
+        # upstream's scale() onto the joint limits (the servos' ctrlrange equals them); its
+        # moving average has weight 1 in every task and its result lies within the limits
         targets = self._ctrl_low + 0.5 * (fingers + 1.0) * (self._ctrl_high - self._ctrl_low)
         ctrl[:, self._act_idx.flatten()] = targets.flatten(1)
         if self._moving:
-            ctrl[:, self._base_act_idx.flatten()] = (a[..., :6] * self._base_limit).flatten(1)
+            self.physics.apply_wrench(self._force_bodies, self.base_control.wrench(a[..., :6]))
         return ctrl
 
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:

@@ -47,6 +47,11 @@ class Physics(abc.ABC):
     def step(self, ctrl: torch.Tensor) -> None: ...
 
     @abc.abstractmethod
+    def apply_wrench(self, bodies: np.ndarray, wrench: torch.Tensor) -> None:
+        """World-frame force and torque (N, len(bodies), 6) at the bodies' centres of mass,
+        acting from the next `step` on until replaced (MuJoCo's xfrc_applied)."""
+
+    @abc.abstractmethod
     def set_state(
         self, ids: torch.Tensor, qpos: torch.Tensor, qvel: torch.Tensor, ctrl: torch.Tensor
     ) -> None: ...
@@ -94,10 +99,14 @@ class MujocoPhysics(Physics):
         self._warmstart, self._time = state.bind("qacc_warmstart"), state.bind("time")
         self._sensordata = state.bind("sensordata")  # read-only outputs, refreshed by every call
         self._qfrc_actuator = state.bind("qfrc_actuator")
+        self._xfrc = state.bind("xfrc_applied")
 
     def step(self, ctrl: torch.Tensor) -> None:
         self._ctrl[:] = ctrl.detach().to("cpu", torch.float64).numpy()
         self.batch.step(nstep=self.substeps, stage=mujoco.mjtStage.mjSTAGE_VEL)
+
+    def apply_wrench(self, bodies: np.ndarray, wrench: torch.Tensor) -> None:
+        self._xfrc[:, bodies] = wrench.detach().to("cpu", torch.float64).numpy()
 
     def set_state(
         self, ids: torch.Tensor, qpos: torch.Tensor, qvel: torch.Tensor, ctrl: torch.Tensor
@@ -162,6 +171,7 @@ class WarpPhysics(Physics):
         self._time = wp.to_torch(self.d.time)
         self._sensordata = wp.to_torch(self.d.sensordata)
         self._qfrc_actuator = wp.to_torch(self.d.qfrc_actuator)
+        self._xfrc = wp.to_torch(self.d.xfrc_applied)
         self._acc_values = wp.to_torch(self._acc_buffer)
         self._acc_mask = torch.as_tensor(_acc_sensor_mask(model), device=self._sensordata.device)
         self._graph = None
@@ -207,6 +217,10 @@ class WarpPhysics(Physics):
         self._ctrl.copy_(ctrl.detach().to(self._ctrl.device, self._ctrl.dtype))
         self._run(self._graph_step if self._cuda else self._substeps)
         torch.where(self._acc_mask, self._acc_values, self._sensordata, out=self._sensordata)
+
+    def apply_wrench(self, bodies: np.ndarray, wrench: torch.Tensor) -> None:
+        index = torch.as_tensor(bodies, device=self._xfrc.device)
+        self._xfrc[:, index] = wrench.detach().to(self._xfrc.device, self._xfrc.dtype)
 
     def set_state(
         self, ids: torch.Tensor, qpos: torch.Tensor, qvel: torch.Tensor, ctrl: torch.Tensor

@@ -1,7 +1,8 @@
 """Quaternion helpers on batched torch tensors, in MuJoCo's (w, x, y, z) order.
 
 Isaac Gym stores quaternions as (x, y, z, w); every formula here is the same with the
-scalar moved first, so observations hold MuJoCo-ordered quaternions.
+scalar moved first. Observations follow Bi-DexHands' layout, so a quaternion is turned into
+(x, y, z, w) with `to_xyzw` where it enters an observation.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ def quat_mul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def quat_conjugate(q: torch.Tensor) -> torch.Tensor:
     return torch.cat((q[..., :1], -q[..., 1:]), dim=-1)
+
+
+def to_xyzw(q: torch.Tensor) -> torch.Tensor:
+    """MuJoCo's (w, x, y, z) as Isaac Gym's (x, y, z, w), the order Bi-DexHands observes."""
+    return torch.cat((q[..., 1:], q[..., :1]), dim=-1)
 
 
 def quat_apply(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:

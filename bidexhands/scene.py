@@ -7,24 +7,23 @@ actuator and sensor addresses), so that no task code looks a name up at step tim
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import mujoco
 import numpy as np
 
-from bidexhands.assets import FINGERTIP_SITES, load_hand_spec
+from bidexhands.assets import FINGERTIP_BODIES, FINGERTIP_SITES, load_hand_spec
+from bidexhands.control import damping_rate
 
 HAND_PREFIXES = ("hand0_", "hand1_")
 # Contact bits: hand geoms collide with objects but not with each other (contype 1,
-# conaffinity 0, from the model); objects use both bits; tables and the floor use bit 2 only,
-# so hands pass through them while objects rest on them.
+# conaffinity 0, from the model); objects use both bits; tables (contype 2, conaffinity 3)
+# touch objects and hands, as upstream's table shares the hands' collision group and filter 0.
 OBJECT_BITS = 3
 STATIC_BITS = 2
-# Moving bases: targets within this box around the start (metres, radians), position servos.
-BASE_TRANSLATION_RANGE = 0.2
-BASE_ROTATION_RANGE = 0.75
-BASE_KP = (400.0, 40.0)
-BASE_DAMPING = (80.0, 8.0)
+# The body upstream pushes a moving hand by (rigid body 1 of the hand asset).
+FORCE_BODY = "robot0:forearm"
 
 
 @dataclass(frozen=True)
@@ -33,8 +32,8 @@ class HandMount:
 
     pos: tuple[float, float, float]
     quat: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
-    movable: bool = False
-    reach: float = BASE_TRANSLATION_RANGE  # how far a moving base's position targets go (m)
+    movable: bool = False  # a free, damped, force-driven hand (see bidexhands.control)
+    reach: float = 0.0  # unused: kept for task code written for the old position-servo bases
 
 
 def yaw_quat(angle: float) -> tuple[float, float, float, float]:
@@ -52,8 +51,9 @@ class HandIndex:
     actuators: np.ndarray  # (20,) joint position servos
     ctrl_low: np.ndarray
     ctrl_high: np.ndarray
-    base_qpos: np.ndarray  # (6,) or empty for a fixed base
-    base_actuators: np.ndarray  # (6,) or empty
+    base_qpos: np.ndarray  # (7,) free-joint position and quaternion, or empty for a fixed base
+    base_dof: np.ndarray  # (6,) or empty
+    force_body: int  # body the base force and torque act on (the forearm)
     mount_pos: np.ndarray
     mount_quat: np.ndarray
 
@@ -80,6 +80,7 @@ class SceneBuilder:
     substeps: int = 2
     control_dt: float = 1.0 / 60.0
     spec: mujoco.MjSpec = field(init=False)
+    _base_damping: dict[str, np.ndarray] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = mujoco.MjSpec()
@@ -114,34 +115,15 @@ class SceneBuilder:
         if not mount.movable:
             frame.attach_body(hand.body("robot0:hand mount"), prefix, "")
             return
-        base = frame.add_body(name=f"{prefix}base")
-        axes = np.eye(3)
-        for i, kind in enumerate(("x", "y", "z", "rx", "ry", "rz")):
-            rotation = i >= 3
-            base_child = base.add_body(name=f"{prefix}base_{kind}")
-            base_child.mass = 0.01
-            base_child.inertia = [1e-4, 1e-4, 1e-4]
-            base_child.add_joint(
-                name=f"{prefix}base_{kind}",
-                type=mujoco.mjtJoint.mjJNT_HINGE if rotation else mujoco.mjtJoint.mjJNT_SLIDE,
-                axis=list(axes[i % 3]),
-                damping=BASE_DAMPING[rotation],
-                armature=0.01,
-            )
-            limit = BASE_ROTATION_RANGE if rotation else mount.reach
-            self.spec.add_actuator(
-                name=f"{prefix}base_{kind}",
-                target=f"{prefix}base_{kind}",
-                trntype=mujoco.mjtTrn.mjTRN_JOINT,
-                gainprm=[BASE_KP[rotation]] + [0] * 9,
-                biasprm=[0, -BASE_KP[rotation], 0] + [0] * 7,
-                biastype=mujoco.mjtBias.mjBIAS_AFFINE,
-                ctrlrange=[-limit, limit],
-                ctrllimited=True,
-            )
-            base = base_child
-        frame = base.add_frame()
-        frame.attach_body(hand.body("robot0:hand mount"), prefix, "")
+        # a free joint at the hand's centre of mass along its principal axes, so that per-dof
+        # damping proportional to mass and principal inertia damps the whole hand as PhysX does
+        com, axes, mass, principal = hand_inertia()
+        base = frame.add_body(name=f"{prefix}base", pos=list(com), quat=list(_mat2quat(axes)))
+        base.mass, base.inertia, base.gravcomp = 1e-6, [1e-9] * 3, 1.0
+        base.add_freejoint(name=f"{prefix}base")
+        inner = base.add_frame(pos=list(-axes.T @ com), quat=list(_mat2quat(axes.T)))
+        inner.attach_body(hand.body("robot0:hand mount"), prefix, "")
+        self._base_damping[prefix] = damping_rate() * np.concatenate(([mass] * 3, principal))
 
     def add_free_object(self, name: str, *, pos, geoms: list[dict], damping: float = 0.01) -> mujoco.MjsBody:
         """A free body made of `geoms` (MjSpec geom keyword arguments), colliding with the hands."""
@@ -162,8 +144,8 @@ class SceneBuilder:
             body.add_geom(contype=0, conaffinity=0, group=2, **kwargs)
 
     def add_static(self, name: str, **geom) -> None:
-        """A fixed geom objects collide with and hands pass through (tables)."""
-        self.spec.worldbody.add_geom(name=name, contype=STATIC_BITS, conaffinity=STATIC_BITS, **geom)
+        """A fixed geom (a table) that objects and hands collide with."""
+        self.spec.worldbody.add_geom(name=name, contype=STATIC_BITS, conaffinity=OBJECT_BITS, **geom)
 
     def add_sensor(
         self, name: str, sensor_type: mujoco.mjtSensor, objtype: mujoco.mjtObj, objname: str
@@ -171,25 +153,30 @@ class SceneBuilder:
         self.spec.add_sensor(name=name, type=sensor_type, objtype=objtype, objname=objname)
 
     def _object_sensors(self, body: str) -> None:
-        xbody = mujoco.mjtObj.mjOBJ_XBODY
-        self.add_sensor(f"{body}_linvel", mujoco.mjtSensor.mjSENS_FRAMELINVEL, xbody, body)
-        self.add_sensor(f"{body}_angvel", mujoco.mjtSensor.mjSENS_FRAMEANGVEL, xbody, body)
+        # PhysX reports a body's linear velocity at its centre of mass (mjOBJ_BODY is MuJoCo's
+        # inertial frame); the angular velocity is the same at every point
+        com = mujoco.mjtObj.mjOBJ_BODY
+        self.add_sensor(f"{body}_linvel", mujoco.mjtSensor.mjSENS_FRAMELINVEL, com, body)
+        self.add_sensor(f"{body}_angvel", mujoco.mjtSensor.mjSENS_FRAMEANGVEL, com, body)
 
     def _hand_sensors(self) -> None:
         site = mujoco.mjtObj.mjOBJ_SITE
         sens = mujoco.mjtSensor
         for prefix in HAND_PREFIXES:
-            for tip in FINGERTIP_SITES:
+            # as upstream's fingertip states (Isaac Gym rigid-body states) and force sensors: the
+            # distal bodies' frames for the pose, their centres of mass for the linear velocity
+            # (PhysX's velocity point), mjOBJ_XBODY being a body's frame and mjOBJ_BODY its COM
+            for tip, body in zip(FINGERTIP_SITES, FINGERTIP_BODIES, strict=True):
                 name = f"{prefix}robot0:{tip}"
-                for suffix, kind in (
-                    ("pos", sens.mjSENS_FRAMEPOS),
-                    ("quat", sens.mjSENS_FRAMEQUAT),
-                    ("linvel", sens.mjSENS_FRAMELINVEL),
-                    ("angvel", sens.mjSENS_FRAMEANGVEL),
-                    ("force", sens.mjSENS_FORCE),
-                    ("torque", sens.mjSENS_TORQUE),
+                for suffix, kind, frame in (
+                    ("pos", sens.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_XBODY),
+                    ("quat", sens.mjSENS_FRAMEQUAT, mujoco.mjtObj.mjOBJ_XBODY),
+                    ("linvel", sens.mjSENS_FRAMELINVEL, mujoco.mjtObj.mjOBJ_BODY),
+                    ("angvel", sens.mjSENS_FRAMEANGVEL, mujoco.mjtObj.mjOBJ_XBODY),
                 ):
-                    self.add_sensor(f"{name}_{suffix}", kind, site, name)
+                    self.add_sensor(f"{name}_{suffix}", kind, frame, f"{prefix}robot0:{body}")
+                for suffix, kind in (("force", sens.mjSENS_FORCE), ("torque", sens.mjSENS_TORQUE)):
+                    self.add_sensor(f"{name}_{suffix}", kind, site, f"{prefix}robot0:ft_{body}")
             for suffix, kind in (("pos", sens.mjSENS_FRAMEPOS), ("quat", sens.mjSENS_FRAMEQUAT)):
                 self.add_sensor(
                     f"{prefix}mount_{suffix}", kind, mujoco.mjtObj.mjOBJ_XBODY, f"{prefix}robot0:hand mount"
@@ -199,6 +186,9 @@ class SceneBuilder:
     def compile(self) -> Scene:
         self._hand_sensors()
         model = self.spec.compile()
+        for prefix, damping in self._base_damping.items():
+            adr = int(model.jnt_dofadr[model.joint(f"{prefix}base").id])
+            model.dof_damping[adr : adr + 6] = damping
         hands = tuple(
             self._hand_index(model, prefix, mount)
             for prefix, mount in zip(HAND_PREFIXES, self.mounts, strict=True)
@@ -225,16 +215,9 @@ class SceneBuilder:
     def _hand_index(model: mujoco.MjModel, prefix: str, mount: HandMount) -> HandIndex:
         joints = [j for j in range(model.njnt) if model.joint(j).name.startswith(f"{prefix}robot0:")]
         actuators = [a for a in range(model.nu) if model.actuator(a).name.startswith(f"{prefix}robot0:")]
-        base_joints = (
-            [model.joint(f"{prefix}base_{k}").id for k in ("x", "y", "z", "rx", "ry", "rz")]
-            if mount.movable
-            else []
-        )
-        base_act = (
-            [model.actuator(f"{prefix}base_{k}").id for k in ("x", "y", "z", "rx", "ry", "rz")]
-            if mount.movable
-            else []
-        )
+        base = model.joint(f"{prefix}base").id if mount.movable else None
+        base_qpos = np.arange(7) + model.jnt_qposadr[base] if base is not None else np.zeros(0, np.int64)
+        base_dof = np.arange(6) + model.jnt_dofadr[base] if base is not None else np.zeros(0, np.int64)
         return HandIndex(
             qpos=model.jnt_qposadr[joints].copy(),
             dof=model.jnt_dofadr[joints].copy(),
@@ -243,8 +226,38 @@ class SceneBuilder:
             actuators=np.asarray(actuators),
             ctrl_low=model.actuator_ctrlrange[actuators, 0].copy(),
             ctrl_high=model.actuator_ctrlrange[actuators, 1].copy(),
-            base_qpos=model.jnt_qposadr[base_joints].copy() if base_joints else np.zeros(0, dtype=np.int64),
-            base_actuators=np.asarray(base_act, dtype=np.int64),
+            base_qpos=base_qpos.astype(np.int64),
+            base_dof=base_dof.astype(np.int64),
+            force_body=model.body(f"{prefix}{FORCE_BODY}").id,
             mount_pos=np.asarray(mount.pos, dtype=np.float64),
             mount_quat=np.asarray(mount.quat, dtype=np.float64),
         )
+
+
+def _mat2quat(rotation: np.ndarray) -> np.ndarray:
+    quat = np.zeros(4)
+    mujoco.mju_mat2Quat(quat, np.ascontiguousarray(rotation, dtype=np.float64).flatten())
+    return quat
+
+
+@functools.cache
+def hand_inertia() -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
+    """One hand at its reference pose, in the frame it is mounted in: centre of mass, principal
+    axes (columns, right-handed), mass and principal moments about the centre of mass."""
+    spec = mujoco.MjSpec()
+    base = spec.worldbody.add_body(name="base")
+    base.add_freejoint()
+    base.mass, base.inertia = 1e-6, [1e-9] * 3
+    base.add_frame().attach_body(load_hand_spec().body("robot0:hand mount"), "h_", "")
+    model = spec.compile()
+    data = mujoco.MjData(model)
+    mujoco.mj_forward(model, data)
+    full = np.zeros((model.nv, model.nv))
+    mujoco.mj_fullM(model, data, full)
+    mass = float(model.body_subtreemass[1])
+    com = data.subtree_com[1].copy()
+    inertia = full[3:6, 3:6] - mass * (com @ com * np.eye(3) - np.outer(com, com))
+    principal, axes = np.linalg.eigh(inertia)
+    if np.linalg.det(axes) < 0:
+        axes[:, 2] = -axes[:, 2]
+    return com, axes, mass, principal

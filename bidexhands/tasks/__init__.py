@@ -49,6 +49,7 @@ def make_task(
     num_threads: int | None = None,
     vector: str | None = None,
     agent_split: str = "hand",
+    agent_index: list | None = None,
 ) -> BiDexHandsEnv:
     """Build `num_envs` copies of a Bi-DexHands task.
 
@@ -59,6 +60,9 @@ def make_task(
     None make sense.
     agent_split: "hand" (two agents, the default) or "finger" (per hand: the wrist with any
     moving base, and each of the five fingers, twelve agents).
+    agent_index: Bi-DexHands' handAgentIndex partition instead of a preset, per hand a list of
+    agents, each a list of parts 0-5 (0 base and wrist, 1-4 first to little finger, 5 thumb),
+    e.g. [[[0, 1, 2, 3, 4, 5]], [[0, 1, 2, 3, 4, 5]]] (see `bidexhands.control`).
     """
     if vector not in (None, "sync"):
         raise ValueError(
@@ -77,4 +81,5 @@ def make_task(
         substeps=substeps,
         num_threads=num_threads,
         agent_split=agent_split,
+        agent_index=agent_index,
     )

@@ -12,6 +12,33 @@ from bidexhands.physics import Readings
 from bidexhands.scene import HandMount, Scene, SceneBuilder
 
 
+@dataclass(frozen=True)
+class Published:
+    """The `env` block of a task's Bi-DexHands config (bidexhands/cfg/ShadowHand<Task>.yaml).
+
+    Kept whole so that each task states every published number; which of them a reward
+    actually reads is said by the task (several are passed to compute_hand_reward unused).
+    """
+
+    episode_length: int
+    reset_position_noise: float
+    reset_rotation_noise: float
+    reset_dof_pos_noise: float  # resetDofPosRandomInterval
+    reset_dof_vel_noise: float  # resetDofVelRandomInterval
+    dist_reward_scale: float
+    rot_reward_scale: float
+    rot_eps: float
+    action_penalty_scale: float
+    reach_goal_bonus: float
+    fall_distance: float
+    fall_penalty: float
+    success_tolerance: float
+    max_consecutive_successes: int
+    object_type: str
+    transition_scale: float | None = None  # moving-base force scale (absent for ShadowHandOver)
+    orientation_scale: float | None = None  # moving-base torque scale
+
+
 @dataclass
 class Outcome:
     """Per-copy results of one step: the team reward, early termination and success."""
