@@ -74,6 +74,14 @@ def list_everything() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # during set-up, before a run directory holds anything to resume
+        print("interrupted before training started", file=sys.stderr)
+        return 130
+
+
+def _main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.list:
         print(list_everything())
@@ -119,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         # everything is checked while setting up, before the first step
         print(f"error: {error}", file=sys.stderr)
         return 2
-    summary = trainer.train()
+    try:
+        summary = trainer.train()
+    except KeyboardInterrupt:
+        # the trainer has logged where it stopped and the --resume command; no traceback
+        return 130
     print(
         f"done: {summary['env_steps']:,} env steps in {summary['wall_time_s']:.0f} s; results in {trainer.run_dir}"
     )

@@ -90,10 +90,14 @@ class Trainer:
         self.state = TrainState()
         self.steps_per_iteration = config.num_envs * config.rollout.length
         self.iterations = max(1, math.ceil(config.steps / self.steps_per_iteration))
+        self.total_steps = (
+            self.iterations * self.steps_per_iteration
+        )  # --steps rounded up to whole iterations
         self.sources = list(sources)
         self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0}  # this session only
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "checkpoints").mkdir(exist_ok=True)
+        self.checkpoint_iteration: int | None = None  # of checkpoints/latest.pt
         self.resumed = resume and (self.run_dir / "checkpoints" / "latest.pt").exists()
         if resume and not self.resumed:
             raise TrainingError(f"nothing to resume in {self.run_dir}: no checkpoints/latest.pt")
@@ -173,6 +177,11 @@ class Trainer:
             f"{config.num_envs} copies, seed {config.seed}, device {self.device}, run dir {self.run_dir}"
             + (f" (resumed at iteration {state.iteration})" if self.resumed else "")
         )
+        if self.total_steps != config.steps:
+            self.logger.info(
+                f"note: {config.steps:,} env steps asked for; running {self.total_steps:,}, whole iterations of "
+                f"{self.steps_per_iteration:,} ({config.num_envs} copies x {config.rollout.length} steps)"
+            )
         timestep = self.env.reset(seed=self._env_seed(state.iteration))
         hidden = self.algorithm.initial_hidden(config.num_envs)
         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)
@@ -239,9 +248,7 @@ class Trainer:
                         hidden = self.algorithm.initial_hidden(config.num_envs)
                         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)
         except BaseException as error:
-            self.logger.info(
-                f"stopped at iteration {state.iteration}: {error!r}; the last checkpoint is kept"
-            )
+            self.logger.info(f"stopped at iteration {state.iteration}: {error!r}; {self.resume_hint()}")
             raise
         finally:
             self.logger.close()
@@ -262,6 +269,18 @@ class Trainer:
         }
         (self.run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         return summary
+
+    def resume_hint(self) -> str:
+        """What is kept of a stopped run and the command that continues it."""
+        if self.checkpoint_iteration is None:
+            return (
+                f"no checkpoint yet (the first is written at iteration {self.config.checkpoint_interval}); "
+                f"the log is kept in {self.run_dir}; start the run again"
+            )
+        return (
+            f"the last checkpoint (iteration {self.checkpoint_iteration}) and the log are kept in {self.run_dir}; "
+            f"continue with: python -m baselines.run --resume {self.run_dir}"
+        )
 
     def _episode_cost_estimate(self, rollout: Rollout) -> float:
         if not self.algorithm_cls.needs_costs:
@@ -471,12 +490,15 @@ class Trainer:
         tmp = path.with_suffix(".tmp")
         torch.save(payload, tmp)
         os.replace(tmp, path)
+        if path.name == "latest.pt":
+            self.checkpoint_iteration = self.state.iteration
 
     def _load(self, path: Path) -> None:
         payload = torch.load(path, map_location=self.device, weights_only=False)
         self.algorithm.load_state_dict(payload["algorithm"])
         self.normalizer.load_state_dict(payload["normalizer"])
         self.state = TrainState(**payload["train_state"])
+        self.checkpoint_iteration = self.state.iteration
         self.generator.set_state(payload["generator"])
         torch.set_rng_state(payload["torch_rng"])
         self.load_checkpoint_extras(payload)

@@ -24,17 +24,27 @@ from envs.manifest import run_manifest
 def cmd_list(args: argparse.Namespace) -> int:
     tasks = envs.registered_tasks(args.family)
     width = max((len(t.name) for t in tasks), default=4)
+    unavailable: dict[str, str] = {}  # what is missing -> how to install it
     for task in tasks:
-        extra = f"  [needs marlsuite[{task.extra}]]" if task.extra else ""
-        print(f"{task.name:<{width}}  {task.family:<12} {task.description}{extra}")
-    print(f"{len(tasks)} tasks")
+        note = ""
+        requirement = task.requirement()
+        if requirement is not None and requirement.missing():
+            needs = f"marlsuite[{requirement.extra}]" if requirement.extra else requirement.name
+            note = f"  [needs {needs}]"
+            unavailable[needs] = requirement.install_command()
+        print(f"{task.name:<{width}}  {task.family:<12} {task.description}{note}")
+    print(f"{len(tasks)} tasks, {len(tasks) - sum(1 for t in tasks if t.missing())} runnable here")
+    for needs, command in unavailable.items():
+        print(f"  {needs}: {command}")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    with envs.make(args.task, num_envs=args.num_envs, device=args.device, vector=args.vector) as env:
+    options = {} if args.vector is None else {"vector": args.vector}  # not every task takes one
+    with envs.make(args.task, num_envs=args.num_envs, device=args.device, **options) as env:
         envs.check_env(env, steps=args.steps, seed=args.seed)
-    print(f"{args.task}: passed check_env ({args.num_envs} copies, {args.vector} vector)")
+    how = f", {args.vector} vector" if args.vector else ""
+    print(f"{env.spec.name}: passed check_env ({args.num_envs} copies{how})")
     return 0
 
 
@@ -105,7 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="run envs.check_env on a task")
     p.add_argument("task")
     p.add_argument("--num-envs", type=int, default=2)
-    p.add_argument("--vector", choices=envs.vector.VECTORS, default="sync")
+    p.add_argument(
+        "--vector",
+        choices=envs.vector.VECTORS,
+        default=None,
+        help="how a task that runs per-copy simulators steps them (default: the task's own)",
+    )
     p.add_argument("--device", default="cpu")
     p.add_argument("--steps", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
@@ -126,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (envs.UnknownTaskError, envs.MissingDependencyError) as error:
+    except (envs.UnknownTaskError, envs.MissingDependencyError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
 

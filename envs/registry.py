@@ -20,6 +20,7 @@ from typing import Any
 
 import torch
 
+from envs import extras
 from envs.core import MultiAgentEnv
 from envs.errors import MissingDependencyError, UnknownTaskError
 
@@ -39,6 +40,16 @@ class TaskEntry:
     defaults: Mapping[str, Any] = field(default_factory=dict)
     extra: str | None = None
     description: str = ""
+    requires: str | None = None  # a requirement pip cannot install (`envs.extras.REQUIREMENTS` key)
+
+    def requirement(self) -> extras.Requirement | None:
+        """What the task needs beyond the core install, if the suite knows it."""
+        return extras.requirement(self.extra or self.requires)
+
+    def missing(self) -> list[str]:
+        """The modules (or programs) this task needs that are not here."""
+        req = self.requirement()
+        return req.missing() if req is not None else []
 
 
 _REGISTRY: dict[str, TaskEntry] = {}
@@ -52,6 +63,7 @@ def register(
     family: str | None = None,
     extra: str | None = None,
     description: str = "",
+    requires: str | None = None,
     override: bool = False,
     **defaults: Any,
 ) -> TaskEntry:
@@ -61,7 +73,9 @@ def register(
     called as `entry_point(num_envs=, device=, seed=, validate_actions=, **kwargs)`
     with `defaults` updated by the caller's keyword arguments. `family` defaults to
     the part of the name before `/`. `extra` names the `pip install marlsuite[extra]`
-    that provides the task's optional dependencies.
+    that provides the task's optional dependencies (checked before the task is made);
+    `requires` names one pip cannot provide (e.g. "smac": the StarCraft II game), which
+    `python -m envs list` reports.
     """
     if not name or name != name.strip():
         raise ValueError(f"task name must be a non-empty string without surrounding spaces, got {name!r}")
@@ -78,6 +92,7 @@ def register(
         defaults=dict(defaults),
         extra=extra,
         description=description,
+        requires=requires,
     )
     _REGISTRY[name] = entry
     return entry
@@ -99,7 +114,7 @@ def get_entry(name: str) -> TaskEntry:
     _load_plugins()
     if ":" in name:
         module, name = name.split(":", 1)
-        importlib.import_module(module)
+        _import_task_module(module, name)
     if name in _REGISTRY:
         return _REGISTRY[name]
     if "/" not in name:  # a bare task name (`ShadowHandOver`) is fine when only one family has it
@@ -132,6 +147,12 @@ def make(
     if not isinstance(num_envs, int) or num_envs < 1:
         raise ValueError(f"num_envs must be a positive integer, got {num_envs!r}")
     kwargs = {**entry.defaults, **task_kwargs}
+    requirement = extras.requirement(entry.extra)
+    if requirement is not None and (missing := requirement.missing()):
+        raise MissingDependencyError(
+            f"task {entry.name!r} needs {requirement.name}, which is not installed here "
+            f"(missing: {', '.join(missing)}); {requirement.install_hint()}"
+        )
     try:
         factory = _resolve(entry.entry_point)
         env = factory(
@@ -182,11 +203,33 @@ def _resolve(entry_point: EntryPoint) -> Callable[..., MultiAgentEnv]:
 
 
 def _missing_message(entry: TaskEntry, module: str) -> str:
-    install = f"pip install 'marlsuite[{entry.extra}]'" if entry.extra else f"pip install {module}"
-    return (
-        f"task {entry.name!r} needs the Python package {module!r}, which is not installed. "
-        f"Install it with: {install}"
-    )
+    known = extras.requirement(entry.extra)
+    if known is not None:
+        hint = known.install_hint()
+    elif entry.extra:  # a third-party task that names an extra of its own package
+        hint = f"install it with: pip install {module} (the task names the extra {entry.extra!r})"
+    else:
+        hint = f"install it with: pip install {module}"
+    return f"task {entry.name!r} needs the Python package {module!r}, which is not installed; {hint}"
+
+
+def _import_task_module(module: str, name: str) -> None:
+    """Import the module of a `module:Task` name, saying what was looked up when it fails."""
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as error:
+        missing = error.name or module
+        if module == missing or module.startswith(missing + "."):
+            raise UnknownTaskError(
+                f"task {module}:{name}: no module {missing!r} on the Python path (looked up {module!r} "
+                f"to register {name!r}). The part before ':' is imported as a Python module: run from the "
+                f"folder that holds {module.split('.')[0]}(.py), or add that folder to PYTHONPATH "
+                f"(PYTHONPATH=/path/to/folder python -m ...), or pip install the package that provides it"
+            ) from None
+        raise MissingDependencyError(
+            f"task module {module!r} (for {name!r}) imports {missing!r}, which is not installed; "
+            f"install it with: pip install {missing.split('.')[0]}"
+        ) from error
 
 
 def _unknown_message(name: str) -> str:

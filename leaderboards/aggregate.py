@@ -74,7 +74,7 @@ class Leaderboard:
     tasks: list[TaskResult]
     runs: list[RunResult]
     missing: list[Job]
-    aggregate: dict[str, dict[str, Any]]  # algo -> {iqm, mean, tasks, runs}
+    aggregate: dict[str, dict[str, Any]]  # algo -> {iqm, mean, tasks, runs, breaks_limit}
     improvement: dict[tuple[str, str], tuple[stats.Interval, int]]  # (x, y) -> P(X > Y), tasks
 
 
@@ -179,7 +179,8 @@ def _normalisation(task: TaskResult, spec: dict[str, Any]) -> None:
         if not cells:
             task.norm_note = "no finished run"
             return
-        task.norm_high = max(c.mean for c in cells.values())
+        # the same rule as the tables' bold: on a task with a cost limit, the best safe result
+        task.norm_high = max(c.mean for c in _contenders(task, task.score).values())
     else:
         task.norm_high = float(spec["max"])
     if not task.normalisable:
@@ -189,19 +190,27 @@ def _normalisation(task: TaskResult, spec: dict[str, Any]) -> None:
         )
 
 
-def _best(task: TaskResult, metric: str) -> list[str]:
-    """Algorithms to print in bold: best mean; on tasks with a cost limit, return among the safe."""
+def breaks_cost_limit(task: TaskResult, algo: str) -> bool:
+    """Whether the algorithm's mean final cost is over the task's limit (False without a limit)."""
+    cost = task.cells.get("cost", {}).get(algo)
+    return task.cost_limit is not None and cost is not None and cost.mean > task.cost_limit
+
+
+def _contenders(task: TaskResult, metric: str) -> dict[str, Cell]:
+    """The cells that may be called best: on a task with a cost limit, a return or score
+    counts only for algorithms within the limit (all of them when none is)."""
     cells = task.cells.get(metric, {})
-    if not cells:
+    if metric in LOWER_IS_BETTER or task.cost_limit is None:
+        return dict(cells)
+    safe = {a: c for a, c in cells.items() if not breaks_cost_limit(task, a)}
+    return safe or dict(cells)
+
+
+def _best(task: TaskResult, metric: str) -> list[str]:
+    """Algorithms to print in bold: best mean among the contenders (`_contenders`)."""
+    candidates = _contenders(task, metric)
+    if not candidates:
         return []
-    candidates = dict(cells)
-    if metric == "return" and task.cost_limit is not None and "cost" in task.cells:
-        safe = {
-            a: c
-            for a, c in cells.items()
-            if a in task.cells["cost"] and task.cells["cost"][a].mean <= task.cost_limit
-        }
-        candidates = safe or candidates
     sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
     top = max(sign * c.mean for c in candidates.values())
     return [
@@ -225,6 +234,10 @@ def _aggregate(
         if not per_task:
             continue
         out[algo] = {
+            # tasks whose cost limit the algorithm's mean breaks: it cannot be the best overall
+            "breaks_limit": [
+                t.task for t in tasks if algo in t.cells.get(t.score, {}) and breaks_cost_limit(t, algo)
+            ],
             "iqm": stats.bootstrap_interval(per_task, reps=reps, seed=seed),
             "mean": stats.bootstrap_interval(
                 per_task, stats.task_mean_statistic([len(s) for s in per_task]), reps=reps, seed=seed
@@ -251,6 +264,17 @@ def _improvement(
             ys = [t.cells[t.score][y].values for t in common]
             out[(x, y)] = (stats.probability_of_improvement(xs, ys, reps=reps, seed=seed), len(common))
     return out
+
+
+def aggregate_best(board: Leaderboard) -> list[str]:
+    """The algorithms to bold in the aggregate: best IQM among those that keep every cost limit
+    (the per-task rule); among all when none does."""
+    safe = {a: v for a, v in board.aggregate.items() if not v["breaks_limit"]}
+    contenders = safe or board.aggregate
+    if not contenders:
+        return []
+    top = max(v["iqm"].value for v in contenders.values())
+    return [a for a, v in contenders.items() if math.isclose(v["iqm"].value, top)]
 
 
 def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
@@ -287,9 +311,11 @@ def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
                 "mean": v["mean"].as_dict(),
                 "tasks": v["tasks"],
                 "runs": v["runs"],
+                "breaks_cost_limit_on": v["breaks_limit"],
             }
             for a, v in board.aggregate.items()
         },
+        "aggregate_best": aggregate_best(board),
         "probability_of_improvement": [
             {"x": x, "y": y, **interval.as_dict(), "tasks": n}
             for (x, y), (interval, n) in board.improvement.items()

@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import math
 import os
+import shutil
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from leaderboards import reference
-from leaderboards.aggregate import Leaderboard, TaskResult, leaderboard_dict, write_json
+from leaderboards.aggregate import Leaderboard, TaskResult, aggregate_best, leaderboard_dict, write_json
 from leaderboards.plan import task_dir_name
 from leaderboards.plots import plot_aggregate, plot_curves, plot_improvement
 
@@ -36,13 +38,34 @@ def fmt(value: float | None) -> str:
     return f"{value:.3f}"
 
 
+RUNS_DIR = "runs"  # the runs themselves: inputs of the report, never replaced by it
+
+
 def write_all(board: Leaderboard, out_dir: Path, command: str) -> list[Path]:
+    """Write the report and make it the whole of `out_dir` besides `runs/`: everything is
+    written to a staging folder first, then the previous report is removed and the new one
+    moved in, so no file of an earlier build (a plot of a task no longer in the suite) stays."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".report-", dir=out_dir))
+    try:
+        written = _write_report(board, staging, command, home=out_dir)
+        for old in out_dir.iterdir():
+            if old.name != RUNS_DIR and old != staging:
+                shutil.rmtree(old) if old.is_dir() and not old.is_symlink() else old.unlink()
+        for new in staging.iterdir():
+            new.rename(out_dir / new.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out_dir / path.relative_to(staging) for path in written]
+
+
+def _write_report(board: Leaderboard, out_dir: Path, command: str, home: Path) -> list[Path]:
+    """The report's files in `out_dir`; paths inside them are relative to `home`, where they end up."""
     plots = out_dir / "plots"
     plots.mkdir(exist_ok=True)
     written = [
         _write_results_csv(board, out_dir / "results.csv"),
-        _write_runs_csv(board, out_dir / "runs.csv"),
+        _write_runs_csv(board, out_dir / "runs.csv", home),
         _write_aggregate_csv(board, out_dir / "aggregate.csv"),
         _write_marl_eval(board, out_dir / "marl_eval.json"),
     ]
@@ -212,15 +235,31 @@ def _aggregate_section(
     notes = [f"`{t.task}`: {t.norm_note}" for t in board.tasks if t.norm_note]
     if notes:
         lines += ["Left out of the aggregate: " + "; ".join(notes) + ".", ""]
-    lines += ["| algorithm | tasks | runs | IQM [95% CI] | mean [95% CI] |", "|---|---|---|---|---|"]
-    best = max(v["iqm"].value for v in board.aggregate.values())
+    constrained = any(t.cost_limit is not None for t in board.tasks)
+    limits = " cost limits |" if constrained else ""
+    lines += [
+        f"| algorithm | tasks | runs | IQM [95% CI] | mean [95% CI] |{limits}",
+        "|---|---|---|---|---|" + ("---|" if constrained else ""),
+    ]
+    best = aggregate_best(board)
     for algo, v in board.aggregate.items():
         iqm = f"{fmt(v['iqm'].value)} [{fmt(v['iqm'].low)}, {fmt(v['iqm'].high)}]"
-        if math.isclose(v["iqm"].value, best):
+        if algo in best:
             iqm = f"**{iqm}**"
         mean = f"{fmt(v['mean'].value)} [{fmt(v['mean'].low)}, {fmt(v['mean'].high)}]"
-        lines.append(f"| {algo} | {v['tasks']} | {v['runs']} | {iqm} | {mean} |")
+        kept = ""
+        if constrained:
+            broken = v["breaks_limit"]
+            kept = f" broken on {', '.join(f'`{t}`' for t in broken)} |" if broken else " kept |"
+        lines.append(f"| {algo} | {v['tasks']} | {v['runs']} | {iqm} | {mean} |{kept}")
     lines.append("")
+    if constrained:
+        lines += [
+            "As in the per-task tables, an algorithm whose mean cost breaks a task's limit is not bold: "
+            "the best is taken among those that keep every limit, and a constrained task's normalisation "
+            "high is the best return within its limit.",
+            "",
+        ]
     if board.improvement:
         algos = [a for a in board.algorithms if any(a in pair for pair in board.improvement)]
         lines += [
@@ -307,7 +346,7 @@ def _write_results_csv(board: Leaderboard, path: Path) -> Path:
     return _write_rows(path, header, rows)
 
 
-def _write_runs_csv(board: Leaderboard, path: Path) -> Path:
+def _write_runs_csv(board: Leaderboard, path: Path, home: Path) -> Path:
     metrics = sorted({m for r in board.runs for m in r.final})
     rows = [
         {
@@ -316,7 +355,7 @@ def _write_runs_csv(board: Leaderboard, path: Path) -> Path:
             "seed": r.job.seed,
             "config_hash": r.job.config_hash,
             "env_steps": r.env_steps,
-            "run_dir": Path(os.path.relpath(r.job.run_dir, path.parent)).as_posix(),
+            "run_dir": Path(os.path.relpath(r.job.run_dir, home)).as_posix(),
             **{f"eval_{m}": r.final.get(m, "") for m in metrics},
         }
         for r in board.runs

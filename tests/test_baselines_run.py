@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ import yaml
 
 from baselines.config import resolve
 from baselines.run import main
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SMALL = [
     "--steps",
@@ -89,11 +94,13 @@ def test_a_killed_run_resumes_to_the_same_results(tmp_path):
 
     trainer_module.Trainer.collect = dying_collect
     try:
-        with pytest.raises(KeyboardInterrupt):
-            main(args)
+        assert main(args) == 130  # Ctrl-C's exit status, no traceback
     finally:
         trainer_module.Trainer.collect = original
-    assert len(rows(cut)) == 4 and "stopped at iteration 4" in (cut / "train.log").read_text()
+    log = (cut / "train.log").read_text()
+    assert len(rows(cut)) == 4 and "stopped at iteration 4" in log
+    assert f"the last checkpoint (iteration 3) and the log are kept in {cut}" in log
+    assert f"continue with: python -m baselines.run --resume {cut}" in log
     assert main(["--resume", str(cut)]) == 0
     assert (whole / "progress.csv").read_bytes() == (cut / "progress.csv").read_bytes()
 
@@ -205,3 +212,45 @@ def test_resuming_a_run_that_stopped_after_its_last_checkpoint_writes_the_summar
     summary = json.loads((out / "summary.json").read_text())
     assert summary["iterations"] == 8 and "eval_return" in summary["final"]
     assert (out / "progress.csv").read_bytes() == before  # nothing trained again
+
+
+def test_ctrl_c_prints_the_resume_command_and_exits_130_without_a_traceback(tmp_path):
+    """A real SIGINT to `python -m baselines.run`, as a terminal's Ctrl-C sends it."""
+    out = tmp_path / "run"
+    argv = ["--env", "mpe2/simple_spread", "--algo", "mappo", "--out", str(out), *SMALL]
+    argv[argv.index("1600")] = "400000"  # long enough to be interrupted
+    argv += ["--set", "log.interval=1", "--set", "checkpoint_interval=1"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "baselines.run", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        for line in proc.stdout:  # wait until it trains and has a checkpoint
+            if line.startswith("[") and "iter 2/" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr
+    assert "Traceback" not in stderr and "Traceback" not in stdout
+    assert f"continue with: python -m baselines.run --resume {out}" in stdout
+    assert (out / "checkpoints" / "latest.pt").exists()
+
+
+def test_a_step_budget_that_is_not_whole_iterations_is_announced(tmp_path, capsys):
+    out = tmp_path / "run"
+    argv = ["--env", "mpe2/simple_spread", "--algo", "mappo", "--out", str(out), *SMALL]
+    argv[argv.index("1600")] = "1500"  # 4 copies x 50 steps = 200 per iteration: 8 iterations, 1,600 steps
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    first_lines = printed.splitlines()[:2]
+    assert any(
+        "1,500 env steps asked for; running 1,600, whole iterations of 200 (4 copies x 50 steps)" in line
+        for line in first_lines
+    ), first_lines
+    assert rows(out)[-1]["env_steps"] == "1600"
+    assert "asked for" not in run(tmp_path, "whole", "--algo", "mappo").joinpath("train.log").read_text()

@@ -77,3 +77,30 @@ def test_rollout_is_reproducible(tmp_path):
             == 0
         )
     assert (tmp_path / "a" / "episodes.csv").read_text() == (tmp_path / "b" / "episodes.csv").read_text()
+
+
+def test_check_runs_tasks_that_take_no_vector_option(capsys):
+    """The matrix game (and the README's task) have no `vector` option: check must not pass one."""
+    assert main(["check", "baselines.matrix_game:matrix/two_step"]) == 0
+    assert "matrix/two_step: passed check_env (2 copies)" in capsys.readouterr().out
+    assert main(["check", "mpe2/simple_spread", "--vector", "subproc", "--steps", "10"]) == 0
+    assert "subproc vector" in capsys.readouterr().out
+    # asked of a task that cannot take it: a clear error naming the option, not a traceback
+    assert main(["check", "baselines.matrix_game:matrix/two_step", "--vector", "subproc"]) == 2
+    assert "does not take the option 'vector'" in capsys.readouterr().err
+
+
+def test_list_marks_only_what_is_missing_here(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SC2PATH", str(tmp_path / "no_game_here"))
+    assert main(["list"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
+    assert "[needs" not in lines["bidexhands/ShadowHandOver"]  # the hands extra is installed here
+    assert "[needs" not in lines["mpe2/simple_spread"]
+    assert lines["smac/3m"].endswith("[needs smac and the StarCraft II game]")
+    assert lines["smacv2/10gen_protoss_5v5"].endswith("[needs smacv2 and the StarCraft II game]")
+    # hide MuJoCo Warp: the hand tasks are then marked, with the install command at the end
+    monkeypatch.setitem(sys.modules, "mujoco_warp", None)
+    assert main(["list", "--family", "bidexhands"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("[needs marlsuite[hands]]") == out.count("bidexhands/")
+    assert "runnable here" in out and "marlsuite[hands]: pip install" in out

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import torch
@@ -38,3 +41,17 @@ def test_custom_task_example_runs_and_registers():
         assert timestep.final_obs["alice"][0, 4] == 1 and timestep.obs["alice"][0, 0] == 1
     finally:
         envs.unregister("mygames/coordination")
+
+
+def test_envs_check_accepts_the_readme_task_from_its_module(tmp_path):
+    """`python -m envs check module:task` on the README's task, whose factory takes no `vector`."""
+    (tmp_path / "readme_task.py").write_text(readme_example())
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "envs", "check", "readme_task:mygames/coordination"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "mygames/coordination: passed check_env" in proc.stdout

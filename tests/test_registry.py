@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
 import sys
 import textwrap
 
@@ -9,7 +11,7 @@ import pytest
 import torch
 
 import envs
-from envs import registry
+from envs import extras, registry
 from envs.tasks.mpe import make_mpe
 
 
@@ -86,16 +88,85 @@ def test_invalid_num_envs_is_refused():
         envs.make("mpe2/simple_spread", num_envs=0)
 
 
-def test_missing_dependency_names_the_extra_to_install():
-    envs.register("test/needs_football", "marlsuite_test_missing_pkg.env:make", extra="football")
+def test_missing_dependency_names_the_extra_to_install(monkeypatch):
+    """A module missing inside a task's factory (past the extra's own check) names the module and
+    the extra's install command, in the form that fits how the suite was installed."""
+    envs.register("test/needs_ray", "marlsuite_test_missing_pkg.env:make", extra="ray")
     try:
         with pytest.raises(
-            envs.MissingDependencyError,
-            match=r"marlsuite_test_missing_pkg.*pip install 'marlsuite\[football\]'",
+            envs.MissingDependencyError, match=r"marlsuite_test_missing_pkg.*pip install -e \"\.\[ray\]\""
         ):
-            envs.make("test/needs_football")
+            envs.make("test/needs_ray")  # this checkout is a clone
+        monkeypatch.setattr(extras, "installed_from_source", lambda: False)
+        with pytest.raises(envs.MissingDependencyError, match=r"pip install 'marlsuite\[ray\]'"):
+            envs.make("test/needs_ray")  # as from a wheel
     finally:
-        envs.unregister("test/needs_football")
+        envs.unregister("test/needs_ray")
+
+
+@pytest.mark.parametrize(
+    ("task", "hidden", "extra"),
+    [
+        ("SafeAnt2x4Corridor", "mujoco", "mujoco"),
+        ("mamujoco/HalfCheetah-2x3", "gymnasium_robotics", "mujoco"),
+        ("bidexhands/ShadowHandOver", "mujoco_warp", "hands"),
+        ("smax/3m", "jaxmarl", "smax"),
+        ("football/academy_3_vs_1_with_keeper", "gfootball", "football"),
+    ],
+)
+def test_every_family_without_its_extra_gives_the_install_command(monkeypatch, task, hidden, extra):
+    monkeypatch.setitem(sys.modules, hidden, None)  # as if it were not installed
+    with pytest.raises(envs.MissingDependencyError) as error:
+        envs.make(task)
+    message = str(error.value)
+    assert hidden in message and f'pip install -e ".[{extra}]"' in message, message
+    monkeypatch.setattr(extras, "installed_from_source", lambda: False)
+    with pytest.raises(envs.MissingDependencyError, match=re.escape(f"pip install 'marlsuite[{extra}]'")):
+        envs.make(task)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["-m", "envs", "check", "SafeAnt2x4Corridor"],
+        ["-m", "baselines.run", "--env", "SafeAnt2x4Corridor", "--algo", "macpo", "--out", "{tmp}/run"],
+    ],
+)
+def test_commands_without_mujoco_end_in_the_clean_error(tmp_path, argv):
+    """The commands a user types, in a Python where MuJoCo cannot be imported: exit status 2 and
+    the install command, no traceback."""
+    code = (
+        "import runpy, sys; sys.modules['mujoco'] = None; "
+        f"sys.argv = ['python'] + {[a.format(tmp=tmp_path) for a in argv[2:]]!r}; "
+        f"runpy.run_module({argv[1]!r}, run_name='__main__', alter_sys=True)"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert (
+        "needs MuJoCo and Gymnasium-Robotics" in proc.stderr and 'pip install -e ".[mujoco]"' in proc.stderr
+    )
+
+
+def test_a_task_module_that_cannot_be_imported_says_what_was_looked_up(tmp_path, monkeypatch):
+    with pytest.raises(envs.UnknownTaskError) as error:
+        envs.make("mytask_not_on_path:Name")
+    message = str(error.value)
+    assert "no module 'mytask_not_on_path' on the Python path" in message and "PYTHONPATH" in message
+    # a module that is there but imports something missing names that package instead
+    (tmp_path / "mytask_broken.py").write_text("import marlsuite_test_absent_dependency\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(envs.MissingDependencyError, match="imports 'marlsuite_test_absent_dependency'"):
+        envs.make("mytask_broken:Name")
+    # and the commands say so without a traceback
+    for argv in (
+        ["check", "mytask_not_on_path:Name"],
+        ["--env", "mytask_not_on_path:Name", "--algo", "mappo"],
+    ):
+        module = "envs" if argv[0] == "check" else "baselines.run"
+        proc = subprocess.run([sys.executable, "-m", module, *argv], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        assert "PYTHONPATH" in proc.stderr
 
 
 def test_missing_dependency_imported_inside_the_factory():

@@ -205,6 +205,7 @@ def register_smac_tasks() -> None:
             f"smac/{map_name}",
             "envs.tasks.smac:make_smac",
             family="smac",
+            requires="smac",
             description=f"SMAC on StarCraft II: {description}",
             map_name=map_name,
         )
@@ -214,6 +215,7 @@ def register_smac_tasks() -> None:
                 f"smacv2/10gen_{race}_{size}",
                 "envs.tasks.smac:make_smacv2",
                 family="smacv2",
+                requires="smacv2",
                 description=f"SMACv2 on StarCraft II: random {race} teams, {size}",
                 race=race,
                 size=size,
