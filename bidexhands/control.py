@@ -48,9 +48,10 @@ def damping_rate(c: float = HAND_DAMPING, h: float = UPSTREAM_DT / UPSTREAM_SUBS
 
 @dataclass(frozen=True)
 class BaseControl:
-    """A moving base's force/torque scales (cfg `transition_scale`, `orientation_scale`) and
-    which point the hand-position observation reads: upstream's root ("mount") in the catch
-    tasks, the palm point (rigid body 3 + R (0, -0.02, 0.08)) in LiftUnderarm and the doors."""
+    """A moving base's force/torque scales (the task cfg's `transition_scale`,
+    `orientation_scale`) and which point the hand-position observation reads (the task's
+    `hand_point`): upstream's root ("mount") in the catch tasks, the palm point (rigid body 3 +
+    R (0, -0.02, 0.08)) in LiftUnderarm and the doors (each task's compute_full_state)."""
 
     transition_scale: float
     orientation_scale: float
@@ -62,21 +63,6 @@ class BaseControl:
             [self.transition_scale * FORCE_GAIN] * 3 + [self.orientation_scale * TORQUE_GAIN] * 3
         )
         return actions * (UPSTREAM_DT * gains)
-
-
-# bidexhands/cfg/ShadowHand<Task>.yaml, env.transition_scale / env.orientation_scale; the pose
-# point from each task's compute_full_state (hand_positions = root; right_hand_pos = palm point).
-BASE_CONTROL: dict[str, BaseControl] = {
-    "ShadowHandCatchUnderarm": BaseControl(0.05, 0.5),
-    "ShadowHandCatchOver2Underarm": BaseControl(0.1, 2.0),
-    "ShadowHandCatchAbreast": BaseControl(0.5, 1.0),
-    "ShadowHandTwoCatchUnderarm": BaseControl(0.05, 0.5),
-    "ShadowHandLiftUnderarm": BaseControl(0.25, 1.0, pose_body="palm"),
-    "ShadowHandDoorOpenInward": BaseControl(0.5, 0.5, pose_body="palm"),
-    "ShadowHandDoorOpenOutward": BaseControl(0.5, 0.5, pose_body="palm"),
-    "ShadowHandDoorCloseInward": BaseControl(0.5, 0.5, pose_body="palm"),
-    "ShadowHandDoorCloseOutward": BaseControl(0.5, 0.5, pose_body="palm"),
-}
 
 
 # -- agent partitions (hand_base/multi_vec_task.py, cfg handAgentIndex) ----------------------

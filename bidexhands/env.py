@@ -31,7 +31,6 @@ import torch
 from bidexhands.assets import FINGERTIP_SITES
 from bidexhands.control import (
     AGENT_SPLITS,
-    BASE_CONTROL,
     CLIP_ACTIONS,
     CLIP_OBSERVATIONS,
     PART_NAMES,
@@ -144,14 +143,11 @@ class BiDexHandsEnv(MultiAgentEnv):
 
     @staticmethod
     def _base_control(task: Task) -> BaseControl:
-        """The task's force/torque scales: its published cfg if it carries one, else our table."""
-        if task.name not in BASE_CONTROL:
-            raise ValueError(f"{task.name} has moving bases but no entry in bidexhands.control.BASE_CONTROL")
-        control = BASE_CONTROL[task.name]
-        cfg = getattr(task, "cfg", None)
-        if getattr(cfg, "transition_scale", None) is not None:
-            control = BaseControl(cfg.transition_scale, cfg.orientation_scale, control.pose_body)
-        return control
+        """The moving base's force/torque scales, from the task's published cfg."""
+        cfg = task.cfg
+        if cfg.transition_scale is None or cfg.orientation_scale is None:
+            raise ValueError(f"{task.name} has moving bases but its cfg has no transition/orientation scale")
+        return BaseControl(cfg.transition_scale, cfg.orientation_scale, task.hand_point)
 
     # -- indices ---------------------------------------------------------------------------
     def _index(self, scene: Scene, device: torch.device) -> None:

@@ -55,6 +55,9 @@ class Task(abc.ABC):
     max_episode_steps: int
     mounts: tuple[HandMount, HandMount]
     dof_noise: float  # hand joints start at a random fraction of their range up to this
+    cfg: Published  # upstream's cfg/ShadowHand<Task>.yaml values
+    # the hand position a moving base observes: upstream's root ("mount") or palm point ("palm")
+    hand_point: str = "mount"
 
     @abc.abstractmethod
     def build(self, builder: SceneBuilder) -> None:

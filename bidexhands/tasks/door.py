@@ -125,6 +125,7 @@ class DoorTask(Task):
     lose_sum: float = 1.5  # an episode ends when a hand's finger-distance sum reaches this
     cfg: Published = DOOR_CFG
     camera_azimuth: float = 150.0  # renders look at the door from behind the hands
+    hand_point = "palm"  # a hand's observed position is its palm point (compute_full_state)
 
     @property
     def max_episode_steps(self) -> int:

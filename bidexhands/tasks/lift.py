@@ -95,6 +95,7 @@ class LiftPot(Task):
     name: str
     cfg: Published
     mounts: tuple[HandMount, HandMount]
+    hand_point = "palm"  # a hand's observed position is its palm point (compute_full_state)
 
     @property
     def max_episode_steps(self) -> int:
