@@ -88,7 +88,7 @@ def test_smoke_suite_local_end_to_end(smoke_local, smoke_suite):
     expected = {(t, a, s) for g in suite.groups for t in g.tasks for a in g.algorithms for s in g.seeds}
     runs = finals(out)
     assert set(runs) == expected  # every family and algorithm of the suite, 2 seeds each
-    planned = 32 + 4 if not FOOTBALL_MISSING else 29 + 3  # training runs + random references
+    planned = 32 + 4 if not FOOTBALL_MISSING else 29 + 4  # training runs + random references
     assert f"{planned} to run" in proc.stdout and "FAILED" not in proc.stdout
     for path in (
         "README.md",
@@ -126,16 +126,27 @@ def test_smoke_tables_match_the_runs(smoke_local):
     assert spread["best"]["return"] == [best]
     safe = by_task["safe_mamujoco/SafeSwimmer2x1Velocity"]
     assert safe["cost_limit"] == 25.0 and set(safe["cells"]) >= {"return", "cost"}
-    # normalisation: 0 at the random policy, 1 at the best mean
+    # normalisation: 0 at the random policy, 1 at the best mean within the cost limit (the bold one)
     low, high = safe["normalisation"]["low"], safe["normalisation"]["high"]
     assert low == pytest.approx(safe["random"]["return"])
-    assert high == pytest.approx(max(c["mean"] for c in safe["cells"]["return"].values()))
+    cost = {a: c["mean"] for a, c in safe["cells"]["cost"].items()}
+    within = {a: c["mean"] for a, c in safe["cells"]["return"].items() if cost[a] <= 25.0}
+    within = within or {a: c["mean"] for a, c in safe["cells"]["return"].items()}
+    assert high == pytest.approx(max(within.values()))
+    assert safe["best"]["return"] == [max(within, key=within.get)]
     # the aggregate recomputed from the per-task values with our statistics
-    macpo = safe["cells"]["return"]["macpo"]["values"]
-    normalised = [(v - low) / (high - low) for v in macpo]
-    expected = stats.bootstrap_interval([normalised], reps=2000, seed=0)
-    assert board["aggregate"]["macpo"]["iqm"]["value"] == pytest.approx(expected.value)
-    assert board["aggregate"]["macpo"]["iqm"]["low"] == pytest.approx(expected.low)
+    per_task = [
+        [
+            (v - t["normalisation"]["low"]) / (t["normalisation"]["high"] - t["normalisation"]["low"])
+            for v in values
+        ]
+        for t in board["tasks"]
+        if not t["normalisation"]["note"]
+        and (values := t["cells"][t["score"]].get("mappo", {}).get("values"))
+    ]
+    expected = stats.bootstrap_interval(per_task, reps=2000, seed=0)
+    assert board["aggregate"]["mappo"]["iqm"]["value"] == pytest.approx(expected.value)
+    assert board["aggregate"]["mappo"]["iqm"]["low"] == pytest.approx(expected.low)
     poi = {(p["x"], p["y"]): p for p in board["probability_of_improvement"]}
     assert poi[("mappo", "happo")]["value"] + poi[("happo", "mappo")]["value"] == pytest.approx(1.0)
     both_ran = 5 if not FOOTBALL_MISSING else 4  # MPE, MaMuJoCo, Bi-DexHands, SMAX (and Football)
@@ -184,7 +195,7 @@ def test_rerun_runs_nothing_new(smoke_local, smoke_suite):
     stamps = {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
     proc = build_in_child(smoke_suite, "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    planned = 36 if not FOOTBALL_MISSING else 32
+    planned = 36 if not FOOTBALL_MISSING else 33
     assert f"{planned} finished, 0 to run" in proc.stdout and "running" not in proc.stdout
     assert stamps == {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
     dry = build_in_child(smoke_suite, "--dry-run", "--out", str(out))

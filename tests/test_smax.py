@@ -42,7 +42,7 @@ def test_missing_jaxmarl_raises_missing_dependency_error():
     code = (
         "import sys; sys.modules['jaxmarl'] = None; import envs\n"
         "try:\n    envs.make('smax/3m')\n"
-        "except envs.MissingDependencyError as e:\n    assert 'marlsuite[smax]' in str(e), e\n"
+        "except envs.MissingDependencyError as e:\n    assert 'pip install -e \".[smax]\"' in str(e), e\n"
         "else:\n    raise SystemExit('no MissingDependencyError')"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
