@@ -1,7 +1,7 @@
 """QMIX: the mixer's monotonicity, its targets and masks, learning (a coordination game and
 MPE), refusing continuous actions, and run outputs (same seed, same progress.csv; exact resume).
 
-Learning (`tests/learning_cases.py`): each test trains seeds 0-3 (two at a time) and checks
+Learning (`tests/learning_cases.py`): each test trains seeds 0-2 (all at once) and checks
 their mean against a threshold that each of 10 measured seeds (0-9, 2-core CI machine, torch
 2.13.0 CPU) clears with room:
 
@@ -23,13 +23,12 @@ from __future__ import annotations
 import csv
 
 import torch
-from learning_cases import mean_of, run_seeds
+from learning_cases import CI_SEEDS, mean_of, run_seeds
 
 from baselines.algorithms.qmix import QMIX, QMixer
 from baselines.config import resolve
 from baselines.run import main
 
-SEEDS = [0, 1, 2, 3]  # each learning test checks the mean over these (run two at a time)
 QMIX_MPE_THRESHOLD = -23.5
 QMIX_TWO_STEP_THRESHOLD = 7.5  # between the coordinated optimum (8) and the sure thing (7)
 RANDOM_MPE_RETURN = -26.6
@@ -128,14 +127,14 @@ def test_epsilon_greedy_only_takes_allowed_actions():
 
 
 def test_qmix_learns_the_two_step_game_where_independent_learners_do_not(tmp_path):
-    qmix = run_seeds("qmix_two_step", SEEDS, tmp_path / "qmix")
-    independent = run_seeds("iql_two_step", SEEDS, tmp_path / "iql")
+    qmix = run_seeds("qmix_two_step", CI_SEEDS, tmp_path / "qmix")
+    independent = run_seeds("iql_two_step", CI_SEEDS, tmp_path / "iql")
     assert mean_of(qmix, "final") > QMIX_TWO_STEP_THRESHOLD, [r["final"] for r in qmix]
     assert mean_of(independent, "final") < QMIX_TWO_STEP_THRESHOLD, [r["final"] for r in independent]
 
 
 def test_qmix_raises_the_simple_spread_return(tmp_path):
-    results = run_seeds("qmix_spread", SEEDS, tmp_path)
+    results = run_seeds("qmix_spread", CI_SEEDS, tmp_path)
     final = mean_of(results, "final")
     assert final > QMIX_MPE_THRESHOLD, f"qmix: mean final {final:.2f}; random is {RANDOM_MPE_RETURN}"
     assert mean_of(results, "rise") > 1.5, [round(r["rise"], 2) for r in results]
