@@ -52,12 +52,19 @@ class Task(abc.ABC):
     """One bimanual task; subclasses are dataclasses of its published constants."""
 
     name: str
-    max_episode_steps: int
     mounts: tuple[HandMount, HandMount]
-    dof_noise: float  # hand joints start at a random fraction of their range up to this
     cfg: Published  # upstream's cfg/ShadowHand<Task>.yaml values
     # the hand position a moving base observes: upstream's root ("mount") or palm point ("palm")
     hand_point: str = "mount"
+
+    @property
+    def max_episode_steps(self) -> int:
+        return self.cfg.episode_length
+
+    @property
+    def dof_noise(self) -> float:
+        """resetDofPosRandomInterval: hand joints start at noise * (lower + (upper - lower) * r)."""
+        return self.cfg.reset_dof_pos_noise
 
     @abc.abstractmethod
     def build(self, builder: SceneBuilder) -> None:

@@ -128,14 +128,6 @@ class DoorTask(Task):
     hand_point = "palm"  # a hand's observed position is its palm point (compute_full_state)
 
     @property
-    def max_episode_steps(self) -> int:
-        return self.cfg.episode_length
-
-    @property
-    def dof_noise(self) -> float:
-        return self.cfg.reset_dof_pos_noise
-
-    @property
     def start_angle(self) -> float:
         return OPEN_START if self.closing else CLOSED_START
 

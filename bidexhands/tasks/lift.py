@@ -97,14 +97,6 @@ class LiftPot(Task):
     mounts: tuple[HandMount, HandMount]
     hand_point = "palm"  # a hand's observed position is its palm point (compute_full_state)
 
-    @property
-    def max_episode_steps(self) -> int:
-        return self.cfg.episode_length
-
-    @property
-    def dof_noise(self) -> float:
-        return self.cfg.reset_dof_pos_noise
-
     def build(self, builder: SceneBuilder) -> None:
         builder.add_static(
             "table",

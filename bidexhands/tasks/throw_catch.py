@@ -55,14 +55,6 @@ class ObjectToGoal(Task):
     random_goal_rotation: bool = True
 
     @property
-    def max_episode_steps(self) -> int:
-        return self.cfg.episode_length
-
-    @property
-    def dof_noise(self) -> float:
-        return self.cfg.reset_dof_pos_noise
-
-    @property
     def distance_scale(self) -> float:
         return self.cfg.dist_reward_scale
 
