@@ -90,9 +90,8 @@ class Trainer:
         self.state = TrainState()
         self.steps_per_iteration = config.num_envs * config.rollout.length
         self.iterations = max(1, math.ceil(config.steps / self.steps_per_iteration))
-        self.total_steps = (
-            self.iterations * self.steps_per_iteration
-        )  # --steps rounded up to whole iterations
+        # --steps rounded up to whole iterations
+        self.total_steps = self.iterations * self.steps_per_iteration
         self.sources = list(sources)
         self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0}  # this session only
         self.run_dir.mkdir(parents=True, exist_ok=True)

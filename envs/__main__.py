@@ -25,6 +25,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     tasks = envs.registered_tasks(args.family)
     width = max((len(t.name) for t in tasks), default=4)
     unavailable: dict[str, str] = {}  # what is missing -> how to install it
+    runnable = 0
     for task in tasks:
         note = ""
         requirement = task.requirement()
@@ -32,8 +33,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             needs = f"marlsuite[{requirement.extra}]" if requirement.extra else requirement.name
             note = f"  [needs {needs}]"
             unavailable[needs] = requirement.install_command()
+        else:
+            runnable += 1
         print(f"{task.name:<{width}}  {task.family:<12} {task.description}{note}")
-    print(f"{len(tasks)} tasks, {len(tasks) - sum(1 for t in tasks if t.missing())} runnable here")
+    print(f"{len(tasks)} tasks, {runnable} runnable here")
     for needs, command in unavailable.items():
         print(f"  {needs}: {command}")
     return 0

@@ -19,6 +19,7 @@ from typing import Any
 import torch
 
 from envs.errors import MissingDependencyError
+from envs.extras import sc2_path
 from envs.registry import register
 from envs.vector.env import VectorEnv
 
@@ -192,7 +193,7 @@ def _real_class(module: str, attribute: str) -> Callable[..., Any]:
         raise MissingDependencyError(
             f"{module.split('.')[0]} is not importable ({error}). {SMAC_INSTALL}"
         ) from None
-    sc2path = os.path.expanduser(os.environ.get("SC2PATH", "~/StarCraftII"))
+    sc2path = sc2_path()
     if not os.path.isdir(sc2path):
         raise MissingDependencyError(f"StarCraft II was not found at {sc2path!r}. {SMAC_INSTALL}")
     return cls
