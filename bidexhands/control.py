@@ -31,6 +31,10 @@ import torch
 UPSTREAM_DT = 1.0 / 60.0  # sim_params.dt (utils/config.py); controlFrequencyInv is 1 in every cfg
 UPSTREAM_SUBSTEPS = 2  # sim.substeps in every task cfg
 HAND_DAMPING = 100.0  # asset_options.linear_damping and angular_damping of a moving hand (1/s)
+# Isaac Gym's AssetOptions defaults (Preview 4), which the egg, pot and door assets keep: their
+# options never set linear_damping or angular_damping (tasks/shadow_hand_*.py, _create_envs)
+OBJECT_LINEAR_DAMPING = 0.0
+OBJECT_ANGULAR_DAMPING = 0.5
 FORCE_GAIN = 1e5  # force = a * dt * transition_scale * 1e5
 TORQUE_GAIN = 1e3  # torque = a * dt * orientation_scale * 1e3
 ACTIONS_MOVING_AVERAGE = 1.0  # actionsMovingAverage in every task cfg

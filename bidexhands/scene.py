@@ -14,7 +14,12 @@ import mujoco
 import numpy as np
 
 from bidexhands.assets import FINGERTIP_BODIES, FINGERTIP_SITES, load_hand_spec
-from bidexhands.control import damping_rate
+from bidexhands.control import (
+    HAND_DAMPING,
+    OBJECT_ANGULAR_DAMPING,
+    OBJECT_LINEAR_DAMPING,
+    damping_rate,
+)
 
 HAND_PREFIXES = ("hand0_", "hand1_")
 # Contact bits: hand geoms collide with objects but not with each other (contype 1,
@@ -22,6 +27,9 @@ HAND_PREFIXES = ("hand0_", "hand1_")
 # touch objects and hands, as upstream's table shares the hands' collision group and filter 0.
 OBJECT_BITS = 3
 STATIC_BITS = 2
+# Sliding friction of every hand geom (shared.xml, robot0:asset_class); Isaac Gym's default
+# shape friction is the same 1, and PhysX averages the two frictions of a contact.
+HAND_FRICTION = 1.0
 # The body upstream pushes a moving hand by (rigid body 1 of the hand asset).
 FORCE_BODY = "robot0:forearm"
 
@@ -80,7 +88,7 @@ class SceneBuilder:
     substeps: int = 2
     control_dt: float = 1.0 / 60.0
     spec: mujoco.MjSpec = field(init=False)
-    _base_damping: dict[str, np.ndarray] = field(init=False, default_factory=dict)
+    _physx_damping: dict[str, tuple[float, float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         spec = mujoco.MjSpec()
@@ -117,23 +125,33 @@ class SceneBuilder:
             return
         # a free joint at the hand's centre of mass along its principal axes, so that per-dof
         # damping proportional to mass and principal inertia damps the whole hand as PhysX does
-        com, axes, mass, principal = hand_inertia()
+        com, axes, _, _ = hand_inertia()
         base = frame.add_body(name=f"{prefix}base", pos=list(com), quat=list(_mat2quat(axes)))
         base.mass, base.inertia, base.gravcomp = 1e-6, [1e-9] * 3, 1.0
         base.add_freejoint(name=f"{prefix}base")
         inner = base.add_frame(pos=list(-axes.T @ com), quat=list(_mat2quat(axes.T)))
         inner.attach_body(hand.body("robot0:hand mount"), prefix, "")
-        self._base_damping[prefix] = damping_rate() * np.concatenate(([mass] * 3, principal))
+        self.damp_like_physx(f"{prefix}base", linear=HAND_DAMPING, angular=HAND_DAMPING)
 
-    def add_free_object(self, name: str, *, pos, geoms: list[dict], damping: float = 0.01) -> mujoco.MjsBody:
-        """A free body made of `geoms` (MjSpec geom keyword arguments), colliding with the hands."""
+    def damp_like_physx(
+        self, joint: str, *, linear: float = OBJECT_LINEAR_DAMPING, angular: float = OBJECT_ANGULAR_DAMPING
+    ) -> None:
+        """Give `joint` PhysX's rigid-body velocity damping (rates c in 1/s: each substep
+        v <- (1 - c h) v): per dof, `damping_rate(c)` times the dof's own inertia (the joint-space
+        inertia diagonal at the reference pose), so the velocity decays at PhysX's rate whatever
+        the body's mass. Translational dofs take `linear`, rotational ones `angular`."""
+        self._physx_damping[joint] = (linear, angular)
+
+    def add_free_object(self, name: str, *, pos, geoms: list[dict]) -> mujoco.MjsBody:
+        """A free body made of `geoms` (MjSpec geom keyword arguments), colliding with the hands,
+        damped as an Isaac Gym asset with default options."""
         body = self.spec.worldbody.add_body(name=name, pos=list(pos))
         body.add_freejoint(name=f"{name}_joint")
         for i, kwargs in enumerate(geoms):
             body.add_geom(
                 name=f"{name}_geom{i}", contype=OBJECT_BITS, conaffinity=OBJECT_BITS, condim=4, **kwargs
             )
-        self.spec.joint(f"{name}_joint").damping = [damping] * 3
+        self.damp_like_physx(f"{name}_joint")
         self._object_sensors(name)
         return body
 
@@ -186,9 +204,7 @@ class SceneBuilder:
     def compile(self) -> Scene:
         self._hand_sensors()
         model = self.spec.compile()
-        for prefix, damping in self._base_damping.items():
-            adr = int(model.jnt_dofadr[model.joint(f"{prefix}base").id])
-            model.dof_damping[adr : adr + 6] = damping
+        self._apply_physx_damping(model)
         hands = tuple(
             self._hand_index(model, prefix, mount)
             for prefix, mount in zip(HAND_PREFIXES, self.mounts, strict=True)
@@ -210,6 +226,24 @@ class SceneBuilder:
             if model.body_mocapid[b] >= 0
         }
         return Scene(model, hands, sensors, free, mocap, self.substeps)
+
+    def _apply_physx_damping(self, model: mujoco.MjModel) -> None:
+        data = mujoco.MjData(model)
+        mujoco.mj_forward(model, data)
+        inertia = np.zeros((model.nv, model.nv))
+        mujoco.mj_fullM(model, data, inertia)
+        kinds = {  # per joint type: which of its dofs translate
+            mujoco.mjtJoint.mjJNT_FREE: (True, True, True, False, False, False),
+            mujoco.mjtJoint.mjJNT_BALL: (False, False, False),
+            mujoco.mjtJoint.mjJNT_SLIDE: (True,),
+            mujoco.mjtJoint.mjJNT_HINGE: (False,),
+        }
+        for name, (linear, angular) in self._physx_damping.items():
+            joint = model.joint(name)
+            adr = int(joint.dofadr[0])
+            for k, translates in enumerate(kinds[mujoco.mjtJoint(int(joint.type[0]))]):
+                rate = damping_rate(linear if translates else angular)
+                model.dof_damping[adr + k] = rate * (inertia[adr + k, adr + k] - model.dof_armature[adr + k])
 
     @staticmethod
     def _hand_index(model: mujoco.MjModel, prefix: str, mount: HandMount) -> HandIndex:

@@ -525,7 +525,7 @@ def test_pot_table_and_lid_follow_upstreams_assets():
     # assets/mjcf/pot/mobility.urdf: link_1 (body) mass 3, link_0 (lid) mass 1, both inertia
     # ixx = iyy = 0.4, izz = 0.2 in link frames turned by rpy (pi/2, 0, -pi/2) (link z = pot -x);
     # joint_0 prismatic along link y (pot z), 0 to 0.06. Table: create_box(0.3, 0.3, 0.4) at
-    # (0, -0.6, 0.2), friction 3 (shadow_hand_lift_underarm.py).
+    # (0, -0.6, 0.2) (shadow_hand_lift_underarm.py); its friction: test_contacts_have_physx_friction.
     env = make("ShadowHandLiftUnderarm")
     model = env.scene.model
     pot, lid = model.body("object0"), model.body("pot_lid")
@@ -540,7 +540,6 @@ def test_pot_table_and_lid_follow_upstreams_assets():
     assert (2 * table.size).tolist() == pytest.approx(
         [0.3, 0.3, 0.4]
     ) and table.pos.tolist() == pytest.approx([0, -0.6, 0.2])
-    assert table.friction[0] == pytest.approx(3.0)
     # the table shares the hands' collision group with filter 0 (hands too, in this task): the
     # hands and the pot both touch it
     palm = model.geom("hand0_robot0:C_palm0")  # the palm's collision box
@@ -650,7 +649,8 @@ def test_door_swings_only_upstreams_way_under_a_push_or_pull(task):
         for _ in range(60):
             mujoco.mj_step(model, data)
         angles = data.qpos[env.task._hinge_qpos]
-        assert bool((angles >= -1e-3).all() and (angles <= math.pi / 2 + 1e-3).all())
+        # within the limits, up to the soft limit's give under the steady 20 N push (~2 mrad)
+        assert bool((angles >= -5e-3).all() and (angles <= math.pi / 2 + 5e-3).all())
         if CLOSING[task]:  # only the force shutting it moves it
             assert bool((angles < start - 0.05).all()) == (sign < 0)
         else:  # only a pull opens an Inward door, only a push an Outward one
@@ -737,7 +737,7 @@ def test_door_observation_block(task):
 
 def test_door_leaves_follow_upstreams_meshes():
     # assets/mjcf/door/textured_objs/original-12.obj (link_1's leaf) spans 0.4405 x 0.925 x
-    # 0.0176 m; every door shape has friction 0.1 (shadow_hand_door_*.py)
+    # 0.0176 m (the doors' friction: test_contacts_have_physx_friction)
     env = make("ShadowHandDoorOpenOutward")
     model = env.scene.model
     for i in range(2):
@@ -745,4 +745,89 @@ def test_door_leaves_follow_upstreams_meshes():
         assert sorted((2 * panel.size).tolist()) == pytest.approx(
             sorted([0.4405 - 0.0001 * i, 0.925, 0.0176]), abs=2e-3
         )
-        assert panel.friction[0] == pytest.approx(0.1)
+
+
+# -- contact friction and object damping (PhysX's rules, upstream's values) -----------------
+# Upstream's frictions: hand shapes 1 (the hand MJCF's geom friction), every door shape 0.1
+# (shadow_hand_door_*.py), the Lift table and the pot's shape 0 3, the pot's other shapes Isaac
+# Gym's default 1 (shadow_hand_lift_underarm.py). PhysX combines a contact's two frictions by
+# their average (PxCombineMode::eAVERAGE, the default Isaac Gym keeps).
+def contact_frictions(model, data, first: str, second: str) -> set[float]:
+    """Sliding frictions of the contacts between geoms whose names start with `first` and `second`."""
+    found = set()
+    for contact in data.contact[: data.ncon]:
+        names = {model.geom(contact.geom1).name, model.geom(contact.geom2).name}
+        if any(n.startswith(first) for n in names) and any(n.startswith(second) for n in names):
+            found.add(round(float(contact.friction[0]), 6))
+    return found
+
+
+def move_base(model, data, prefix: str, offset) -> None:
+    adr = model.jnt_qposadr[model.joint(f"{prefix}base").id]
+    data.qpos[adr : adr + 3] += np.asarray(offset, dtype=np.float64)
+    mujoco.mj_forward(model, data)
+
+
+def test_contacts_have_physx_friction():
+    env = make("ShadowHandLiftUnderarm")
+    env.reset()
+    model, data = mjdata(env)
+    # the pot starts resting on the table: pot body (1) on table (3)
+    assert contact_frictions(model, data, "object0_geom0", "table") == {(1.0 + 3.0) / 2}
+    # a palm pressed onto the table top: hand (1) on table (3)
+    palm = data.xpos[model.body("hand0_robot0:palm").id]
+    move_base(model, data, "hand0_", (0.1 - palm[0], -0.6 - palm[1], 0.41 - palm[2]))
+    assert contact_frictions(model, data, "hand0_", "table") == {(1.0 + 3.0) / 2}
+    for task in ("ShadowHandDoorOpenInward", "ShadowHandDoorCloseOutward"):
+        env = make(task)
+        env.reset()
+        model, data = mjdata(env)
+        palm = data.xpos[model.body("hand0_robot0:palm").id]
+        move_base(model, data, "hand0_", (-palm[0], 0.0, 0.0))  # palm into the closed leaf's plane
+        if task.endswith("CloseOutward"):  # the leaves stand open: close them first
+            data.qpos[env.task._hinge_qpos] = 0.0
+            mujoco.mj_forward(model, data)
+        found = contact_frictions(model, data, "hand0_", "leaf")
+        assert found == {(1.0 + 0.1) / 2}, task
+    env = make("ShadowHandOver")
+    env.reset()
+    model, data = mjdata(env)
+    egg = data.xpos[model.body("object0").id]
+    palm = data.xpos[model.body("hand0_robot0:palm").id]
+    data.qpos[model.jnt_qposadr[model.joint("object0_joint").id] + 2] -= egg[2] - palm[2]  # into the palm
+    mujoco.mj_forward(model, data)
+    assert contact_frictions(model, data, "hand0_", "object0") == {1.0}
+
+
+def test_objects_and_leaves_are_damped_as_isaac_gym_default_assets():
+    """The egg, pot and door assets keep Isaac Gym's default rigid-body damping: angular 0.5/s,
+    linear 0 (their AssetOptions never set either). PhysX damps each substep h = 1/120 s as
+    w <- (1 - 0.5 h) w. Checked in free flight (no contacts): a spinning egg's spin decays at
+    that rate while its horizontal speed is kept; a swinging leaf's hinge speed decays alike."""
+    h, substeps = 1.0 / 120.0, 60
+    keep = (1.0 - 0.5 * h) ** substeps
+    env = make("ShadowHandCatchUnderarm")
+    env.reset()
+    model, data = mjdata(env)
+    model = copy.deepcopy(model)
+    model.geom_contype[:] = model.geom_conaffinity[:] = 0
+    free = model.joint("object0_joint")
+    qpos, dof = model.jnt_qposadr[free.id], model.jnt_dofadr[free.id]
+    data.qpos[qpos : qpos + 3] = (0.0, 0.0, 2.0)
+    data.qvel[dof : dof + 6] = (1.0, 0.0, 0.0, 0.0, 0.0, 10.0)  # spin about the egg's long axis
+    for _ in range(substeps):
+        mujoco.mj_step(model, data)
+    assert data.qvel[dof] == pytest.approx(1.0, rel=1e-6)
+    assert data.qvel[dof + 5] == pytest.approx(10.0 * keep, rel=2e-3)
+    env = make("ShadowHandDoorOpenOutward")
+    env.reset()
+    model, data = mjdata(env)
+    model = copy.deepcopy(model)
+    model.geom_contype[:] = model.geom_conaffinity[:] = 0
+    hinges = env.task._hinge_qpos
+    dofs = [model.jnt_dofadr[model.joint(f"hinge{i}").id] for i in range(2)]
+    data.qpos[hinges] = 0.3
+    data.qvel[dofs] = 0.5
+    for _ in range(substeps):
+        mujoco.mj_step(model, data)
+    assert data.qvel[dofs] == pytest.approx([0.5 * keep] * 2, rel=2e-3)

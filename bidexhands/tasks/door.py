@@ -25,7 +25,7 @@ import mujoco
 import torch
 
 from bidexhands.physics import Readings
-from bidexhands.scene import HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
+from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome, Published, Task
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
@@ -67,9 +67,10 @@ HANDLES = (  # per leaf: the handle on its +z face, then the one on its -z face
 )
 DOOR_DENSITY = 500.0  # the object asset density upstream loads the door with
 DOOR_FRICTION = 0.1  # upstream sets every door shape's friction to 0.1
-LEAF_DAMPING = (
-    1.0  # upstream's DOF damping (its stiffness 5 acts only with a position drive, and the door has none)
-)
+# PhysX combines two shapes' frictions by their average; MuJoCo takes the larger unless one geom
+# has the higher priority, whose friction then holds. The door geoms take priority with the
+# average against the hands' friction 1, so a hand-door contact has PhysX's friction.
+DOOR_CONTACT_FRICTION = (DOOR_FRICTION + HAND_FRICTION) / 2
 # Handle points the reward uses, in each leaf's frame: (+-0.39, -0.5, 0.04 s), s = +1 for
 # Inward doors (upstream adds 0.04 along z) and -1 for Outward ones (-0.04).
 HANDLE_POINTS = ((0.39, -0.5, 0.04), (-0.39, -0.5, 0.04))
@@ -143,7 +144,8 @@ class DoorTask(Task):
         common = {
             "contype": OBJECT_BITS,
             "conaffinity": OBJECT_BITS,
-            "friction": [DOOR_FRICTION, 0.005, 0.0001],
+            "friction": [DOOR_CONTACT_FRICTION, 0.005, 0.0001],
+            "priority": 1,
             "density": DOOR_DENSITY,
         }
         for i, extent in enumerate(FRAME_BARS):
@@ -157,8 +159,10 @@ class DoorTask(Task):
                 axis=list(axis),
                 range=list(HINGE_RANGE),
                 limited=True,
-                damping=[LEAF_DAMPING] * 3,
             )
+            # the leaves have no drive (drive mode NONE, so the DOF props' stiffness 5 and
+            # damping 1 do nothing) and keep the asset's default angular damping
+            builder.damp_like_physx(f"hinge{i}")
             leaf.add_geom(name=f"leaf{i}_panel", rgba=wood, **_box(LEAVES[i], origin), **common)
             for side, extent in zip((1.0, -1.0), HANDLES[i], strict=True):
                 for k, part in enumerate(_handle(extent, side, origin)):

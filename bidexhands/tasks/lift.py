@@ -23,13 +23,18 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import quat_apply, to_xyzw
-from bidexhands.scene import HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
+from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome, Published, Task
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
 TABLE_HALF = (0.15, 0.15, 0.2)  # gymapi create_box(0.3, 0.3, 0.4) at (0, -0.6, 0.2)
 TABLE_CENTRE = (0.0, -0.6, 0.2)
 TABLE_FRICTION = 3.0  # upstream sets the table's and the pot's first shape's friction to 3
+# PhysX averages a contact's two frictions; MuJoCo takes the larger unless one geom has the
+# higher priority. The table and the pot's shape 0 take priority with the average against the
+# hands' friction 1 (and the pot's other shapes', Isaac Gym's default 1): hand-table,
+# pot-table and hand-shape-0 contacts then have PhysX's friction, 2.
+TABLE_CONTACT_FRICTION = (TABLE_FRICTION + HAND_FRICTION) / 2
 POT_START = (0.0, -0.6, 0.45)  # hand0 + (0, -0.65, 0)
 GOAL = (0.0, -0.6, 0.85)  # the start, 0.4 m up; upstream never rotates the pot or the goal
 # mobility.urdf inertials: body (link_1) 3 kg, lid (link_0) 1 kg, both ixx=iyy=0.4, izz=0.2 in
@@ -85,7 +90,8 @@ def _pot_body_geoms() -> list[dict]:
                 "rgba": dark,
             }
             if side > 0 and x > 0:  # upstream's shape 0 (original-29.obj), the one it sets to 3
-                arm["friction"] = [TABLE_FRICTION, 0.005, 0.0001]
+                arm["friction"] = [TABLE_CONTACT_FRICTION, 0.005, 0.0001]
+                arm["priority"] = 1
             geoms.append(arm)
     return geoms
 
@@ -104,7 +110,8 @@ class LiftPot(Task):
             size=list(TABLE_HALF),
             pos=list(TABLE_CENTRE),
             rgba=[0.55, 0.45, 0.35, 1.0],
-            friction=[TABLE_FRICTION, 0.005, 0.0001],
+            friction=[TABLE_CONTACT_FRICTION, 0.005, 0.0001],
+            priority=1,
         )
         pot = builder.add_free_object("object0", pos=POT_START, geoms=_pot_body_geoms())
         pot.mass, pot.inertia, pot.ipos = POT_BODY_MASS, list(POT_INERTIA), [0.0, 0.0, 0.0]
