@@ -334,3 +334,16 @@ def test_finger_agents_drive_the_same_hands_as_hand_agents(task):
         assert torch.equal(a.reward["hand0"], b.reward["hand1_th"])
     with pytest.raises(ValueError, match="agent_split must be one of"):
         envs.make(f"bidexhands/{task}", agent_split="joint")
+
+
+def test_untrained_returns_counts_whole_episodes():
+    """The FIDELITY.md 5(a) tool: with a = 0 both copies of CloseOutward end together (the
+    fingers drift off the handles at the same step), so the first window holds every episode."""
+    from bidexhands.untrained_returns import score
+
+    s = score("ShadowHandDoorCloseOutward", "zero", episodes=1, num_envs=2, seed=0)
+    assert s.episodes == 2
+    assert 10 < s.mean_length < 250  # ended early, not at the 250-step limit
+    assert s.first_window_return == pytest.approx(s.mean_return)
+    random = score("ShadowHandDoorCloseOutward", "random", episodes=1, num_envs=2, seed=0)
+    assert random.mean_return != pytest.approx(s.mean_return)
