@@ -83,3 +83,30 @@ def test_cuda_warp_is_default_and_zero_copy():
     assert qpos.data_ptr() == env.physics._qpos.data_ptr()  # torch views the warp array itself
     ts = env.step({a: torch.zeros(64, 20, device="cuda") for a in env.spec.agents})
     assert ts.state.device.type == "cuda"
+
+
+@pytest.mark.slow
+def test_warp_gives_hand_door_contacts_physx_friction():
+    """The door geoms' contact priority (PhysX's averaged friction, 0.55) holds on Warp too."""
+    import mujoco
+    import numpy as np
+
+    env = envs.make("bidexhands/ShadowHandDoorOpenOutward", num_envs=1, seed=0, backend="warp")
+    env.reset(seed=0)
+    model = env.scene.model
+    qpos, _ = env.physics.world_state(0)
+    data = mujoco.MjData(model)
+    data.qpos[:] = qpos
+    mujoco.mj_forward(model, data)
+    palm_x = float(data.xpos[model.body("hand0_robot0:palm").id][0])
+    base = int(model.jnt_qposadr[model.joint("hand0_base").id])
+    env.physics._qpos[0, base] -= palm_x + 0.005  # the palm just through the closed leaf's plane
+    zero = {a: torch.zeros(1, *env.spec.action_spaces[a].shape) for a in env.agents}
+    env.step(zero)
+    count = int(env.physics.d.nacon.numpy()[0])
+    geoms = env.physics.d.contact.geom.numpy()[:count]
+    friction = env.physics.d.contact.friction.numpy()[:count, 0]
+    names = [(model.geom(int(a)).name, model.geom(int(b)).name) for a, b in geoms]
+    door = [f for (a, b), f in zip(names, friction, strict=True) if "leaf" in a + b and "hand0_" in a + b]
+    assert door and np.allclose(door, 0.55)
+    env.close()
