@@ -165,6 +165,30 @@ def test_config_layers_apply_in_order(tmp_path):
     assert tuned.train.clip == 0.05 and tuned.train.ppo_epoch == 15  # HARL's tuned HalfCheetah 2x3
 
 
+# numEnvs of each task's cfg (PKU-MARL/DexterousHands bidexhands/cfg/<Task>.yaml, e255ebd):
+# process_marl.py makes it the MARL runner's n_rollout_threads
+BIDEXHANDS_NUM_ENVS = {
+    "ShadowHandOver": 128,
+    "ShadowHandCatchUnderarm": 256,
+    "ShadowHandCatchOver2Underarm": 256,
+    "ShadowHandCatchAbreast": 256,
+    "ShadowHandTwoCatchUnderarm": 128,
+    "ShadowHandLiftUnderarm": 128,
+    "ShadowHandDoorOpenInward": 128,
+    "ShadowHandDoorOpenOutward": 128,
+    "ShadowHandDoorCloseInward": 256,
+    "ShadowHandDoorCloseOutward": 256,
+}
+
+
+@pytest.mark.parametrize("algo", ["happo", "mappo"])
+def test_bidexhands_runs_use_upstreams_thread_counts(algo):
+    for task, num_envs in BIDEXHANDS_NUM_ENVS.items():
+        config, _ = resolve(algo, f"bidexhands/{task}", "bidexhands")
+        assert config.num_envs == num_envs, task
+        assert config.rollout.length == 8 and config.model.hidden_sizes == [512, 512, 512]
+
+
 @pytest.mark.parametrize("recurrent", [False, True])
 def test_stored_log_probs_are_reproduced_by_the_training_pass(tmp_path, recurrent):
     """Before any update the policy's ratio must be exactly 1 on the whole rollout: the
