@@ -144,7 +144,7 @@ class RunConfig:
     num_envs: int = 8
     device: str = "cpu"
     torch_threads: int = 1
-    checkpoint_interval: int = 25  # iterations; envs are reseeded there so resumes are exact
+    checkpoint_interval: int = 25  # iterations between checkpoints (latest.pt)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -143,6 +143,8 @@ class NewEpisodes:
 class OffPolicyTrainer(Trainer):
     """`Trainer` for algorithms with `off_policy = True` (QMIX)."""
 
+    reseed_at_checkpoints = True  # rollouts span whole episodes; resumes stay bit for bit
+
     def __init__(self, config: RunConfig, run_dir: Path, *, resume: bool = False, sources: list[str] = ()):
         self._buffer_state = None
         super().__init__(config, run_dir, resume=resume, sources=sources)

@@ -1,9 +1,14 @@
-"""The training loop: rollouts, updates, evaluation, logging, checkpoints, exact resume.
+"""The training loop: rollouts, updates, evaluation, logging, checkpoints, resume.
 
 Reproducibility: one seed drives the networks, the action sampling (torch's global RNG),
-the minibatch and agent orders (a separate generator) and the envs. At every checkpoint
-the training envs are reset with a seed derived from the iteration, in an uninterrupted
-run as in a resumed one, so a run resumed from a checkpoint continues bit for bit.
+the minibatch and agent orders (a separate generator) and the envs. The training envs run on
+across checkpoints: resetting them there would cut every episode longer than a checkpoint's
+span (25 iterations of 8 steps is 200 steps, shorter than a Bi-DexHands door episode), so such
+episodes would never finish. A resumed run therefore starts its envs afresh, with a seed
+derived from the checkpoint's iteration: it keeps every row up to the checkpoint and continues
+deterministically (the same checkpoint resumes to the same numbers), not bit for bit as the
+uninterrupted run would have. `OffPolicyTrainer`, which learns from whole episodes and whose
+rollouts span whole episodes, does reset at checkpoints and resumes bit for bit.
 """
 
 from __future__ import annotations
@@ -167,6 +172,9 @@ class Trainer:
         name = "manifest.json" if not self.resumed else f"manifest.resume{self.state.iteration}.json"
         (self.run_dir / name).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
 
+    # Reset the training envs at each checkpoint (as a resume does), for bit-exact resumes.
+    reseed_at_checkpoints = False
+
     # ------------------------------------------------------------------ loop
 
     def train(self) -> dict[str, Any]:
@@ -242,7 +250,7 @@ class Trainer:
                     window_steps, window_start = 0, now
                 if last or state.iteration % config.checkpoint_interval == 0:
                     self._save(self.run_dir / "checkpoints" / "latest.pt")
-                    if not last:  # reseed, exactly as a run resumed from this checkpoint will
+                    if not last and self.reseed_at_checkpoints:  # as a resume from here will
                         timestep = self.env.reset(seed=self._env_seed(state.iteration))
                         hidden = self.algorithm.initial_hidden(config.num_envs)
                         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)

@@ -1,4 +1,4 @@
-"""`python -m baselines.run` end to end on small budgets: outputs, determinism, exact resume,
+"""`python -m baselines.run` end to end on small budgets: outputs, determinism, resume,
 and the errors that must come before anything starts."""
 
 from __future__ import annotations
@@ -76,7 +76,12 @@ def test_same_seed_gives_the_same_progress_csv(tmp_path):
     assert (a / "progress.csv").read_bytes() != (c / "progress.csv").read_bytes()
 
 
-def test_a_killed_run_resumes_to_the_same_results(tmp_path):
+def test_a_killed_run_resumes_from_its_checkpoint(tmp_path):
+    """The resumed run keeps every row up to its checkpoint, finishes, and is deterministic:
+    two resumes of the same checkpoint give the same file. (Its envs restart at the
+    checkpoint, so after it the rows differ from an uninterrupted run's: see trainer.py.)"""
+    import shutil
+
     whole = run(tmp_path, "whole", "--algo", "happo", "--seed", "5")
     # the interrupted run: stopped after 4 of 8 iterations (its last checkpoint is at 3)
     cut = tmp_path / "cut"
@@ -101,8 +106,28 @@ def test_a_killed_run_resumes_to_the_same_results(tmp_path):
     assert len(rows(cut)) == 4 and "stopped at iteration 4" in log
     assert f"the last checkpoint (iteration 3) and the log are kept in {cut}" in log
     assert f"continue with: python -m baselines.run --resume {cut}" in log
-    assert main(["--resume", str(cut)]) == 0
-    assert (whole / "progress.csv").read_bytes() == (cut / "progress.csv").read_bytes()
+    twin = tmp_path / "twin"
+    shutil.copytree(cut, twin)
+    assert main(["--resume", str(cut)]) == 0 and main(["--resume", str(twin)]) == 0
+    resumed, uninterrupted = rows(cut), rows(whole)
+    assert len(resumed) == len(uninterrupted) == 8
+    assert resumed[:3] == uninterrupted[:3]  # up to the checkpoint at iteration 3
+    assert (cut / "progress.csv").read_bytes() == (twin / "progress.csv").read_bytes()
+    assert (cut / "summary.json").exists()
+
+
+def test_episodes_longer_than_a_checkpoint_span_finish(tmp_path):
+    """Checkpoints do not reset the training envs: with checkpoints every 3 iterations of 2
+    steps, simple_spread's 25-step episodes still end, and at full length (all copies start
+    together and the task never terminates early)."""
+    out = tmp_path / "long"
+    argv = ["--env", "mpe2/simple_spread", "--algo", "mappo", "--out", str(out), "--steps", "480"]
+    argv += ["--num-envs", "4", "--set", "rollout.length=2", "--set", "checkpoint_interval=3"]
+    argv += ["--set", "eval.interval=0", "--set", "log.tensorboard=false"]
+    assert main(argv) == 0
+    lengths = [float(r["train_length"]) for r in rows(out) if r["train_length"]]
+    assert lengths and set(lengths) == {25.0}
+    assert int(rows(out)[-1]["episodes"]) == 4 * (480 // 4 // 25)
 
 
 @pytest.mark.parametrize(
