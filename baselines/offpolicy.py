@@ -19,7 +19,7 @@ import torch
 
 import envs
 from baselines.config import RunConfig
-from baselines.trainer import Trainer, TrainingError
+from baselines.trainer import Trainer, TrainingError, empty_episodes
 
 
 class EpisodeBuffer:
@@ -174,12 +174,7 @@ class OffPolicyTrainer(Trainer):
         algo, agents = self.algorithm, self.env.spec.agents
         if bool(starts.all()):  # a fresh reset (start, or reseed at a checkpoint)
             self.assembler.clear()
-        episodes: dict[str, Any] = {
-            "return": [],
-            "length": [],
-            "cost": [],
-            "info": {k: [] for k in self.task_info_keys},
-        }
+        episodes = empty_episodes(self.task_info_keys)
         finished = 0
         for step in range(self.config.rollout.length):
             algo.set_epsilon(self.state.env_steps + step * self.config.num_envs)

@@ -17,6 +17,7 @@ import json
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,12 +329,7 @@ class Trainer:
         agents = spec.agents
         has_costs = algo.needs_costs
         builder = RolloutBuilder()
-        episodes: dict[str, Any] = {
-            "return": [],
-            "length": [],
-            "cost": [],
-            "info": {k: [] for k in self.task_info_keys},
-        }
+        episodes = empty_episodes(self.task_info_keys)
         recurrent = self.config.model.recurrent
         for _ in range(self.config.rollout.length):
             obs, state = self.normalizer(timestep.obs, timestep.state, update=True)
@@ -429,13 +425,7 @@ class Trainer:
         return rollout, timestep, hidden, starts, episodes
 
     def _record_episodes(self, timestep: envs.TimeStep, done: torch.Tensor, episodes: dict[str, Any]) -> None:
-        info = timestep.info
-        episodes["return"] += info["episode_return"][done].tolist()
-        episodes["length"] += info["episode_length"][done].tolist()
-        if "episode_cost" in info:
-            episodes["cost"] += info["episode_cost"][done].tolist()
-        for key in self.task_info_keys:
-            episodes["info"][key] += [v for v in info[key][done].tolist() if not math.isnan(v)]
+        record_episodes(timestep, done, episodes, self.task_info_keys)
 
     # ------------------------------------------------------------- evaluation
 
@@ -451,29 +441,15 @@ class Trainer:
                 seed=config.seed + EVAL_SEED_OFFSET,
                 **config.env_kwargs,
             )
-        env, algo = self.eval_env, self.algorithm
-        timestep = env.reset(seed=config.seed + EVAL_SEED_OFFSET + self.state.iteration)
-        hidden = algo.initial_hidden(config.eval.num_envs)
-        starts = torch.ones(config.eval.num_envs, dtype=torch.bool, device=self.device)
-        episodes: dict[str, Any] = {
-            "return": [],
-            "length": [],
-            "cost": [],
-            "info": {k: [] for k in self.task_info_keys},
-        }
-        limit = (env.spec.max_episode_steps or 10_000) * (config.eval.episodes // config.eval.num_envs + 2)
-        for _ in range(limit):
-            obs, state = self.normalizer(timestep.obs, timestep.state, update=False)
-            obs = algo.actor_inputs(obs, state)
-            actions, _, hidden["actor"] = algo.act(
-                obs, timestep.action_mask, hidden["actor"], starts, deterministic=True
-            )
-            timestep = env.step({a: algo.actors[a].to_env(x) for a, x in actions.items()})
-            starts = timestep.done
-            if bool(starts.any()):
-                self._record_episodes(timestep, starts, episodes)
-            if len(episodes["return"]) >= config.eval.episodes:
-                break
+        env = self.eval_env
+        episodes = play_episodes(
+            env,
+            self.algorithm,
+            self.normalizer,
+            episodes=config.eval.episodes,
+            seed=config.seed + EVAL_SEED_OFFSET + self.state.iteration,
+            info_keys=self.task_info_keys,
+        )
         n = config.eval.episodes
         results = {"eval_return": _mean(episodes["return"][:n]), "eval_length": _mean(episodes["length"][:n])}
         if env.spec.has_costs:
@@ -501,9 +477,8 @@ class Trainer:
             self.checkpoint_iteration = self.state.iteration
 
     def _load(self, path: Path) -> None:
-        payload = torch.load(path, map_location=self.device, weights_only=False)
-        self.algorithm.load_state_dict(payload["algorithm"])
-        self.normalizer.load_state_dict(payload["normalizer"])
+        payload = read_checkpoint(path, self.device)
+        load_policy(payload, self.algorithm, self.normalizer)
         self.state = TrainState(**payload["train_state"])
         self.checkpoint_iteration = self.state.iteration
         self.generator.set_state(payload["generator"])
@@ -516,6 +491,79 @@ class Trainer:
 
     def load_checkpoint_extras(self, payload: dict[str, Any]) -> None:
         pass
+
+
+def empty_episodes(info_keys: list[str]) -> dict[str, Any]:
+    """Lists that `record_episodes` fills: returns, lengths, costs and the task's info keys."""
+    return {"return": [], "length": [], "cost": [], "info": {k: [] for k in info_keys}}
+
+
+def record_episodes(
+    timestep: envs.TimeStep, done: torch.Tensor, episodes: dict[str, Any], info_keys: list[str]
+) -> None:
+    """File the episodes that ended at `timestep` (info values a copy left NaN are skipped)."""
+    info = timestep.info
+    episodes["return"] += info["episode_return"][done].tolist()
+    episodes["length"] += info["episode_length"][done].tolist()
+    if "episode_cost" in info:
+        episodes["cost"] += info["episode_cost"][done].tolist()
+    for key in info_keys:
+        episodes["info"][key] += [v for v in info[key][done].tolist() if not math.isnan(v)]
+
+
+@torch.no_grad()
+def play_episodes(
+    env: envs.MultiAgentEnv,
+    algorithm: OnPolicyAlgorithm,
+    normalizer: ObservationNormalizer,
+    *,
+    episodes: int,
+    seed: int,
+    info_keys: list[str],
+    deterministic: bool = True,
+    watch: Callable[[envs.TimeStep, dict[str, Any]], bool] | None = None,
+    max_steps: int | None = None,
+) -> dict[str, Any]:
+    """Act from `env.reset(seed)` until `episodes` episodes have ended (more may end on the last
+    step). One loop for the trainer's evaluation and `baselines.evaluate`, so that evaluating a
+    checkpoint with the trainer's seed gives the trainer's numbers. `watch(timestep, found)`
+    sees each timestep before the policy acts on it (video frames, progress); returning True
+    keeps stepping after `episodes` have ended (a video's episode still running)."""
+    n = env.spec.num_envs
+    timestep = env.reset(seed=seed)
+    hidden = algorithm.initial_hidden(n)
+    starts = torch.ones(n, dtype=torch.bool, device=env.spec.device)
+    found = empty_episodes(info_keys)
+    if max_steps is None:
+        max_steps = (env.spec.max_episode_steps or 10_000) * (episodes // n + 2)
+    for _ in range(max_steps):
+        more = watch(timestep, found) if watch is not None else False
+        if len(found["return"]) >= episodes and not more:
+            break
+        obs, state = normalizer(timestep.obs, timestep.state, update=False)
+        obs = algorithm.actor_inputs(obs, state)
+        actions, _, hidden["actor"] = algorithm.act(
+            obs, timestep.action_mask, hidden["actor"], starts, deterministic=deterministic
+        )
+        timestep = env.step({a: algorithm.actors[a].to_env(x) for a, x in actions.items()})
+        starts = timestep.done
+        if bool(starts.any()):
+            record_episodes(timestep, starts, found, info_keys)
+    return found
+
+
+def read_checkpoint(path: Path, device: torch.device) -> dict[str, Any]:
+    """A checkpoint written by `Trainer._save`: networks, observation statistics, train state,
+    RNG states and the run's config."""
+    return torch.load(path, map_location=device, weights_only=False)
+
+
+def load_policy(
+    payload: dict[str, Any], algorithm: OnPolicyAlgorithm, normalizer: ObservationNormalizer
+) -> None:
+    """Put a checkpoint's networks and observation statistics in place (a resume, an evaluation)."""
+    algorithm.load_state_dict(payload["algorithm"])
+    normalizer.load_state_dict(payload["normalizer"])
 
 
 def check_compatible(algorithm_cls: type[OnPolicyAlgorithm], spec: envs.EnvSpec) -> None:
