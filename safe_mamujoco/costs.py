@@ -1,8 +1,10 @@
-"""The cost definitions of the safe tasks, as plain functions of the robot's state.
+"""The cost definitions of the safe tasks, as plain functions of numbers.
 
 They are kept apart from the simulator so that tests can check each definition on
-states set by hand and the env can be checked against them on real trajectories.
-Every cost is 1.0 in a step that violates the constraint and 0.0 otherwise.
+values set by hand and the envs can be checked against them on real states. Every
+cost is 1.0 in a step that violates the constraint and 0.0 otherwise. The MACPO
+definitions follow its `ant.py` / `manyagent_ant.py` / `half_cheetah.py` (see
+FIDELITY.md for file and line).
 """
 
 from __future__ import annotations
@@ -24,13 +26,17 @@ def velocity_cost(vx: float, vy: float, threshold: float, *, planar: bool = True
 
 
 def corridor_centre_y(x: float) -> float:
-    """The y of the corridor's centre line, which folds by 30 degrees at x = 20, 60 and 100."""
+    """The y of MACPO's corridor centre line, which folds by 30 degrees at x = 20, 60 and 100.
+
+    The pieces are open intervals as upstream writes them, so x exactly 20 or 60 (and
+    anything from 100 on) takes the last piece, 20 tan 30.
+    """
     t = CORRIDOR_SLOPE
     if x < 20.0:
         return x * t
-    if x < 60.0:
+    if 20.0 < x < 60.0:
         return -(x - 40.0) * t
-    if x < 100.0:
+    if 60.0 < x < 100.0:
         return (x - 80.0) * t
     return 20.0 * t
 
@@ -41,22 +47,23 @@ def corridor_wall_distances(x: float, y: float, wall_offset: float) -> tuple[flo
     return offset - wall_offset, offset + wall_offset
 
 
-def is_unhealthy(qpos: np.ndarray, qvel: np.ndarray) -> bool:
-    """An ant-like robot (free joint first) that fell: non-finite state, torso z out of range, or flipped."""
-    if not (np.isfinite(qpos).all() and np.isfinite(qvel).all()):
-        return True
-    z = float(qpos[2])
-    if not HEALTHY_Z_RANGE[0] <= z <= HEALTHY_Z_RANGE[1]:
-        return True
-    _, qx, qy, _ = (float(v) for v in qpos[3:7])
-    uprightness = 1.0 - 2.0 * (qx * qx + qy * qy)  # z component of the torso's z axis
-    return uprightness < FLIPPED_UPRIGHTNESS
+def near_corridor_wall(x: float, y: float, wall_offset: float) -> bool:
+    """Closer than `CORRIDOR_MARGIN` to either wall (MACPO's `obj_cost`)."""
+    return any(abs(d) < CORRIDOR_MARGIN for d in corridor_wall_distances(x, y, wall_offset))
 
 
-def corridor_cost(qpos: np.ndarray, qvel: np.ndarray, wall_offset: float) -> float:
-    """Within `CORRIDOR_MARGIN` of either wall, or fallen (MACPO's Ant corridor cost)."""
-    near = any(abs(d) < CORRIDOR_MARGIN for d in corridor_wall_distances(qpos[0], qpos[1], wall_offset))
-    return float(near or is_unhealthy(qpos, qvel))
+def uprightness(quat: np.ndarray) -> float:
+    """The z component of the torso's z axis, from its (w, x, y, z) quaternion: -1 upside down."""
+    return 1.0 - 2.0 * (float(quat[1]) ** 2 + float(quat[2]) ** 2)
+
+
+def ant_fell(state: np.ndarray, torso_z: float, torso_quat: np.ndarray) -> bool:
+    """MACPO's ant termination: non-finite state, torso z outside [0.2, 1], or flipped."""
+    if not np.isfinite(state).all():
+        return True
+    if not HEALTHY_Z_RANGE[0] <= torso_z <= HEALTHY_Z_RANGE[1]:
+        return True
+    return uprightness(torso_quat) < FLIPPED_UPRIGHTNESS
 
 
 def proximity_cost(robot_x: float, obstacle_x: float, radius: float) -> float:

@@ -1,5 +1,6 @@
-"""Safe MaMuJoCo: costs equal their definitions on states set by hand, the safe layer
-changes nothing but the cost, and bad options are refused with the valid ones."""
+"""Safe MaMuJoCo: cost definitions on values set by hand, the velocity tasks' safe layer
+changes nothing but the cost, the obstacle tasks' options, and bad options are refused
+with the valid ones. Upstream fidelity of the obstacle tasks: test_safe_mamujoco_fidelity.py."""
 
 from __future__ import annotations
 
@@ -14,9 +15,7 @@ pytest.importorskip("gymnasium_robotics")
 
 import envs  # noqa: E402
 from safe_mamujoco import costs  # noqa: E402
-from safe_mamujoco.constraints import obstacle_x  # noqa: E402
 from safe_mamujoco.env import make_mamujoco  # noqa: E402
-from safe_mamujoco.obstacles import SlidingBomb  # noqa: E402
 from safe_mamujoco.tasks import SAFE_TASKS  # noqa: E402
 
 T30 = math.tan(math.radians(30))
@@ -51,9 +50,10 @@ def test_corridor_wall_distances_by_hand():
     assert costs.corridor_wall_distances(30.0, 10 * T30, 5.0) == pytest.approx((-5.0, 5.0))
     assert costs.corridor_wall_distances(70.0, -10 * T30 - 3.5, 5.0) == pytest.approx((-8.5, 1.5))
     assert costs.corridor_wall_distances(150.0, 20 * T30, 4.5) == pytest.approx((-4.5, 4.5))
-    # the folds are where the issue puts them: 20 <= x < 60 is the second piece
+    # MACPO's pieces are open intervals (M/ant.py:28-35): x exactly 20, 60 or >= 100 takes 20 tan 30
     assert costs.corridor_centre_y(20.0) == pytest.approx(20 * T30)
-    assert costs.corridor_centre_y(60.0) == pytest.approx(-20 * T30)
+    assert costs.corridor_centre_y(60.0) == pytest.approx(20 * T30)
+    assert costs.corridor_centre_y(59.99) == pytest.approx(-19.99 * T30)
     assert costs.corridor_centre_y(100.0) == pytest.approx(20 * T30)
 
 
@@ -64,83 +64,19 @@ def test_velocity_cost_planar_and_forward_only():
     assert costs.velocity_cost(0.05, 0.0, 0.04891, planar=False) == 1.0
 
 
-def test_unhealthy_states():
-    upright = np.array([0, 0, 0.55, 1, 0, 0, 0], float)
-    assert not costs.is_unhealthy(upright, np.zeros(6))
-    assert costs.is_unhealthy(np.array([0, 0, 0.1, 1, 0, 0, 0], float), np.zeros(6))  # too low
-    assert costs.is_unhealthy(np.array([0, 0, 1.2, 1, 0, 0, 0], float), np.zeros(6))  # too high
-    assert costs.is_unhealthy(np.array([0, 0, 0.55, 0, 1, 0, 0], float), np.zeros(6))  # upside down
-    assert costs.is_unhealthy(upright, np.array([np.nan, 0, 0, 0, 0, 0]))
-
-
-def test_sliding_bomb_matches_the_mujoco_slide_joint_it_replaces():
-    """The bomb integrated alongside equals MACPO's bomb simulated by MuJoCo itself."""
-    import mujoco
-
-    xml = """
-    <mujoco><option timestep="0.01"/>
-      <worldbody><body name="obj1" pos="5 0 .7">
-        <geom pos="5 0 .7" type="box" size=".1 2.3 1.3" density="0.0001" contype="0" conaffinity="0"/>
-        <joint name="wall" type="slide" axis="1 0 0" damping=".2" armature=".1" limited="false"/>
-      </body></worldbody>
-      <actuator><motor joint="wall" gear="120" ctrllimited="false"/></actuator>
-    </mujoco>"""
-    model = mujoco.MjModel.from_xml_string(xml)
-    data = mujoco.MjData(model)
-    bomb = SlidingBomb(inertia=0.1 + float(model.body_mass[1]))
-    bomb.reset()
-    for _ in range(400):  # 20 s of 0.05 s env steps
-        bomb.advance(data.time, 0.01, 5)
-        data.ctrl[0] = costs.bomb_control(data.time)
-        mujoco.mj_step(model, data, nstep=5)
-        mujoco.mj_kinematics(model, data)
-        assert bomb.x == pytest.approx(float(data.geom_xpos[0, 0]), abs=1e-6)
-    assert bomb.x > 40  # it did travel
+def test_ant_fell_states():
+    upright, still = np.array([1.0, 0, 0, 0]), np.zeros(6)
+    assert not costs.ant_fell(still, 0.55, upright)
+    assert costs.ant_fell(still, 0.1, upright)  # too low
+    assert costs.ant_fell(still, 1.2, upright)  # too high
+    assert costs.ant_fell(still, 0.55, np.array([0.0, 1, 0, 0]))  # upside down
+    assert not costs.ant_fell(
+        still, 0.55, np.array([math.cos(1.0), math.sin(1.0), 0, 0])
+    )  # tilted 115 degrees
+    assert costs.ant_fell(np.array([np.nan, 0, 0, 0, 0, 0]), 0.55, upright)
 
 
 # ---------------------------------------------------------- costs in the real env
-
-
-@pytest.mark.parametrize(
-    ("x", "y_from_centre", "expected"),
-    [
-        (10.0, 0.0, 0.0),
-        (10.0, 4.0, 1.0),  # 1.0 from the left wall
-        (10.0, -3.5, 1.0),  # 1.5 from the right wall
-        (19.5, 4.0, 1.0),  # just before the first fold
-        (20.5, 4.0, 1.0),  # just after it
-        (20.5, 2.0, 0.0),
-        (59.5, -2.5, 0.0),
-        (60.5, -3.4, 1.0),
-        (99.5, 0.0, 0.0),
-        (100.5, 3.5, 1.0),
-        (130.0, 0.0, 0.0),
-    ],
-)
-def test_ant_corridor_cost_on_states_set_by_hand(x, y_from_centre, expected):
-    env = envs.make("SafeAnt2x4Corridor", seed=0)
-    env.reset()
-    y = costs.corridor_centre_y(x) + y_from_centre
-    copy, cost, _ = step_from(env, {0: x, 1: y, 2: 0.55})
-    qpos, qvel = copy.sim.data.qpos, copy.sim.data.qvel
-    assert cost == costs.corridor_cost(qpos, qvel, 5.0) == expected
-
-
-def test_corridor_cost_when_the_ant_falls_or_flips():
-    env = envs.make("SafeAnt4x2Corridor", seed=0)
-    env.reset()
-    _, cost, _ = step_from(env, {0: 0.0, 1: 0.0, 2: 0.6, 3: 0.0, 4: 1.0, 5: 0.0, 6: 0.0})  # upside down
-    assert cost == 1.0
-
-
-def test_many_agent_ant_corridor_uses_its_narrower_walls():
-    env = envs.make("SafeManyAgentAnt2x3Corridor", seed=0)
-    env.reset()
-    assert env.spec.metadata["wall_offset"] == 4.5 and env.spec.metadata["cost_limit"] == 1.0
-    _, cost, _ = step_from(env, {0: 0.0, 1: 2.9})  # 1.6 from a wall at 4.5 (it would be 2.1 at 5)
-    assert cost == 1.0
-    _, cost, _ = step_from(env, {0: 0.0, 1: 2.0})
-    assert cost == 0.0
 
 
 @pytest.mark.parametrize(
@@ -179,68 +115,29 @@ def _robot_xy(sim) -> np.ndarray:
     return np.array([sim.data.qpos[0], 0.0])
 
 
-@pytest.mark.parametrize(
-    ("offset", "expected"), [(-5.0, 1.0), (-8.5, 1.0), (-9.5, 0.0), (-20.0, 0.0), (4.0, 1.0)]
-)
-def test_halfcheetah_bomb_cost_near_and_far(offset, expected):
-    env = envs.make("SafeHalfCheetah2x3Bomb", seed=0)
-    env.reset()
-    copy = first_copy(env)
-    # where the bomb will be after this step, to place the cheetah relative to it
-    probe = SlidingBomb(
-        **{k: getattr(copy.constraint.bomb, k) for k in ("start_x", "gear", "damping", "inertia")}
-    )
-    probe.x, probe.velocity = copy.constraint.bomb.x, copy.constraint.bomb.velocity
-    probe.advance(copy.sim.data.time, copy.sim.model.opt.timestep, copy.sim.frame_skip)
-    _, cost, _ = step_from(env, {0: probe.x + offset})
-    bomb_x = obstacle_x(copy.constraint, copy.sim)
-    assert bomb_x == pytest.approx(probe.x)
-    assert copy.sim.data.mocap_pos[0, 0] == pytest.approx(bomb_x)  # the drawn bomb is where the cost says
-    assert cost == costs.proximity_cost(copy.sim.data.qpos[0], bomb_x, 9.0) == expected
-
-
 @pytest.mark.parametrize(("offset", "expected"), [(0.5, 1.0), (-0.8, 1.0), (1.5, 0.0), (-3.0, 0.0)])
 def test_hopper_obstacle_cost_near_and_far(offset, expected):
     env = envs.make("SafeHopper3x1Obstacle", seed=0)
     env.reset()
     copy = first_copy(env)
-    t_after = copy.sim.data.time + copy.sim.dt
-    _, cost, _ = step_from(env, {0: costs.hopper_obstacle_x(t_after) + offset})
-    assert copy.sim.data.time == pytest.approx(t_after)
-    assert obstacle_x(copy.constraint, copy.sim) == pytest.approx(t_after + math.sin(t_after) + 3)
-    assert cost == costs.proximity_cost(copy.sim.data.qpos[0], obstacle_x(copy.constraint, copy.sim), 1.0)
-    assert cost == expected
+    t = copy.sim.data.time  # the obstacle is placed at x(t) when the step starts
+    _, cost, _ = step_from(env, {0: costs.hopper_obstacle_x(t) + offset})
+    assert copy.sim.obstacle_x == pytest.approx(t + math.sin(t) + 3)
+    assert cost == costs.proximity_cost(copy.sim.data.qpos[0], copy.sim.obstacle_x, 1.0) == expected
 
 
-@pytest.mark.parametrize(
-    ("first", "second", "expected"), [(-4.0, -6.5, 1.0), (-6.5, -4.0, 1.0), (-7.0, -8.5, 0.0)]
-)
-def test_coupled_halfcheetah_bomb_counts_either_cheetah(first, second, expected):
-    env = envs.make("SafeCoupledHalfCheetah1p1Bomb", seed=0)
-    env.reset()
-    bomb_x = first_copy(env).constraint.bomb.x
-    # the cheetahs are tied by a tendon of at most 3.5 (2 apart sideways): keep |dx| under 2.8
-    copy, cost, _ = step_from(env, {0: bomb_x + first, 9: bomb_x + second})
-    qpos, bomb_x = copy.sim.data.qpos, copy.constraint.bomb.x
-    assert cost == max(costs.proximity_cost(qpos[i], bomb_x, 5.0) for i in (0, 9)) == expected
-
-
-# ------------------------------------------------ the safe layer changes only the cost
+# -------------------------------- a velocity task's safe layer changes only the cost
 
 
 @pytest.mark.parametrize(
     ("safe", "plain"),
     [
-        ("SafeAnt2x4Corridor", "mamujoco/Ant-2x4"),
-        ("SafeAnt8x1Corridor", "mamujoco/Ant-8x1"),
-        ("SafeManyAgentAnt2x3Corridor", "mamujoco/ManySegmentAnt-2x3"),
-        ("SafeHalfCheetah3x2Bomb", "mamujoco/HalfCheetah-3x2"),
-        ("SafeHopper3x1Obstacle", "mamujoco/Hopper-3x1"),
-        ("SafeCoupledHalfCheetah1p1Bomb", "mamujoco/CoupledHalfCheetah-1p1"),
+        ("SafeHalfCheetah2x3Velocity", "mamujoco/HalfCheetah-2x3"),
         ("SafeSwimmer2x1Velocity", "mamujoco/Swimmer-2x1"),
     ],
 )
-def test_safe_task_rewards_equal_the_plain_task(safe, plain):
+def test_velocity_task_equals_the_plain_task_but_for_the_cost(safe, plain):
+    """Velocity tasks (Safety-Gymnasium) keep the plain robot; obstacle tasks are MACPO's own scenes."""
     a, b = envs.make(safe, num_envs=2, seed=3), envs.make(plain, num_envs=2, seed=3)
     assert a.spec.has_costs and not b.spec.has_costs
     ta, tb = a.reset(), b.reset()
@@ -337,6 +234,12 @@ def test_safe_task_refuses_another_robot_and_bad_options():
         envs.make("SafeAnt2x4Corridor", agent_obsk=-1)
     with pytest.raises(ValueError, match="render_mode must be None or 'rgb_array'"):
         envs.make("mamujoco/Hopper-3x1", render_mode="human")
+    with pytest.raises(ValueError, match=r"observation must be one of \['upstream', 'local'\], got 'global'"):
+        envs.make("SafeHalfCheetah2x3Bomb", observation="global")
+    with pytest.raises(ValueError, match="fix_wall_slicing only applies to the ManyAgent Ant"):
+        envs.make("SafeAnt2x4Corridor", fix_wall_slicing=True)
+    with pytest.raises(ValueError, match="does not take the option 'ctrl_cost_weight'"):
+        envs.make("SafeAnt2x4Corridor", ctrl_cost_weight=0.1)
 
 
 def test_partition_and_observation_depth_are_options():
@@ -351,13 +254,18 @@ def test_partition_and_observation_depth_are_options():
 
 
 def test_cost_limits_and_thresholds_are_in_the_spec_metadata():
+    # 0.2: MAPPO-L's Ant 2x4 --safety_bound (MAPPO-Lagrangian/mappo_lagrangian/scripts/train_mujoco.sh:15);
+    # upstream has no preset for the others, so they say the limit is ours
     expected_limits = {
-        "SafeAnt2x4Corridor": 0.2,
-        "SafeManyAgentAnt3x2Corridor": 1.0,
-        "SafeHalfCheetah2x3Bomb": 5.0,
+        "SafeAnt2x4Corridor": (0.2, "MAPPO-L's Ant 2x4 script"),
+        "SafeAnt8x1Corridor": (0.2, "no upstream preset for this partition"),
+        "SafeManyAgentAnt3x2Corridor": (1.0, "the suite's own"),
+        "SafeHalfCheetah2x3Bomb": (5.0, "the suite's own"),
+        "SafeHopper3x1Obstacle": (5.0, "the suite's own"),
     }
-    for task, limit in expected_limits.items():
-        assert envs.make(task).spec.metadata["cost_limit"] == limit
+    for task, (limit, source) in expected_limits.items():
+        metadata = envs.make(task).spec.metadata
+        assert metadata["cost_limit"] == limit and source in metadata["cost_limit_source"]
     assert envs.make("SafeHumanoid9|8Velocity").spec.metadata["velocity_threshold"] == 0.58
     assert envs.make("SafeWalker2d2x3Velocity").spec.metadata["velocity_threshold"] == 1.641
 
@@ -379,14 +287,28 @@ def test_coupled_halfcheetah_runs_on_current_mujoco_with_a_dense_tendon_jacobian
     assert np.abs(jacobian).sum() > 0
 
 
-def test_obstacles_are_in_the_scene_and_do_not_collide():
-    for task, geom in (
-        ("SafeAnt2x4Corridor", "safe_wall_left_0"),
-        ("SafeHalfCheetah2x3Bomb", "safe_bomb_geom"),
-    ):
-        env = envs.make(task)
-        model = first_copy(env).sim.model
-        assert model.geom(geom).contype[0] == 0 and model.geom(geom).conaffinity[0] == 0
+def test_obstacle_tasks_offer_mamujoco_v1_local_observations():
+    """`observation="local"`: the plain task's local observations on the same physics; the state is
+    the robot's feature vector with its obstacle features."""
+    upstream = envs.make("SafeHalfCheetah3x2Bomb", seed=2)
+    local = envs.make("SafeHalfCheetah3x2Bomb", seed=2, observation="local")
+    plain = envs.make("mamujoco/HalfCheetah-3x2")
+    assert (
+        local.spec.metadata["observation"] == "local" and upstream.spec.metadata["observation"] == "upstream"
+    )
+    assert local.spec.observation_spaces == plain.spec.observation_spaces  # [10, 12, 11]
+    assert local.spec.state_space.shape == (20,)
+    a, b = upstream.reset(), local.reset()
+    copy = first_copy(local)
+    walked = copy.multi._get_obs()  # mamujoco_v1's own graph walk over this copy's MuJoCo data
+    for agent in local.spec.agents:
+        np.testing.assert_array_equal(b.obs[agent][0].numpy(), walked[agent].astype(np.float32))
+    np.testing.assert_array_equal(b.state[0].numpy(), copy.sim._get_obs().astype(np.float32))
+    features = b.state[0].numpy().astype(np.float64)  # the same seed: the upstream copy z-scores them
+    row = np.concatenate([features, [1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(
+        a.obs["agent_0"][0].numpy(), (row - row.mean()) / row.std(), rtol=1e-5, atol=1e-5
+    )
 
 
 def test_render_rgb_frames_show_the_scene():
