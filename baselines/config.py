@@ -133,6 +133,16 @@ class EvalConfig:
 class LogConfig:
     interval: int = 5  # iterations between progress lines
     tensorboard: bool = True
+    # iterations between training videos: one evaluation episode of env copy 0 (modal actions)
+    # to videos/iter<N>.mp4, TensorBoard and W&B; 0: none. Needs a task that renders (`video` extra)
+    video_interval: int = 0
+    # Weights & Biases (the `wandb` extra): progress rows, the config, the manifest and the videos;
+    # WANDB_MODE=offline keeps the run in RUN_DIR/wandb
+    wandb: bool = False
+    wandb_project: str = "marlsuite"
+    wandb_entity: str | None = None  # None: the logged-in user's default entity
+    wandb_group: str | None = None
+    wandb_tags: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -267,6 +277,10 @@ def _coerce(value: Any, default: Any, annotation: Any, key: str) -> Any:
     if "int" in str(annotation) and "list" not in str(annotation):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key} must be an integer, got {value!r}")
+        return value
+    if "list[str]" in str(annotation):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise ConfigError(f"{key} must be a list of non-empty strings, got {value!r}")
         return value
     if "list" in str(annotation):
         if not isinstance(value, list) or not all(isinstance(v, int) and v > 0 for v in value):

@@ -55,7 +55,10 @@ FRESH_SEED_OFFSET = 2_000_003
 CHECKPOINT_NAMES = ("best", "latest")
 VIDEO_EXTRA = "video"
 VIDEO_MODULES = ("imageio", "imageio_ffmpeg")
-RENDERING_FAMILIES = "mamujoco, safe_mamujoco and bidexhands"  # spec.metadata["render_modes"] has rgb_array
+# The `envs.make` keywords that make a copy draw, unless spec.metadata["render_kwargs"] names fewer
+# (MaMuJoCo takes all three; PettingZoo tasks such as MPE only render_mode, and draw at their own size)
+RENDER_KWARGS = ("render_mode", "width", "height")
+DEFAULT_VIDEO_SIZE = (480, 480)  # width, height
 DEFAULT_VIDEO_FPS = 30.0
 BOOTSTRAP_VALUES = 5_000_000  # replicates x episodes held at once (40 MB): fewer replicates for many episodes
 
@@ -68,7 +71,8 @@ EXAMPLES = """examples:
 
 The seed S resets copy i of the evaluation envs with S + i (default: the run's seed + 2000003,
 seeds neither training nor the trainer's evaluations used). Videos need `pip install imageio
-imageio-ffmpeg` (the `video` extra) and an offscreen OpenGL context (MUJOCO_GL=egl, or osmesa).
+imageio-ffmpeg` (the `video` extra) and a task whose spec.metadata["render_modes"] has rgb_array;
+the MuJoCo families draw with an offscreen OpenGL context (MUJOCO_GL=egl, or osmesa).
 """
 
 
@@ -89,8 +93,8 @@ class EvalSettings:
     device: str | None = None  # None: the run's device
     video: Path | None = None
     video_episodes: int = 1
-    video_size: tuple[int, int] = (480, 480)  # width, height
-    video_fps: float | None = None  # None: the task's control rate, else 30
+    video_size: tuple[int, int] = DEFAULT_VIDEO_SIZE  # width, height
+    video_fps: float | None = None  # None: the task's control rate or render_fps, else 30
 
 
 @dataclass(frozen=True)
@@ -168,12 +172,12 @@ def check_video_path(path: Path) -> Path:
     return path
 
 
-def require_video_modules() -> None:
+def require_video_modules(asked_by: str = "--video") -> None:
     """imageio and the imageio-ffmpeg wheel (which ships an ffmpeg binary) are optional."""
     missing = [m for m in VIDEO_MODULES if not module_available(m)]
     if missing:
         raise envs.MissingDependencyError(
-            f"--video needs imageio and imageio-ffmpeg, which are not installed here (missing: "
+            f"{asked_by} needs imageio and imageio-ffmpeg, which are not installed here (missing: "
             f"{', '.join(missing)}); install them with: {pip_install_extra(VIDEO_EXTRA)} "
             "(or pip install imageio imageio-ffmpeg)"
         )
@@ -182,13 +186,24 @@ def require_video_modules() -> None:
 # ------------------------------------------------------------------------ env and policy
 
 
+def render_problem(spec: envs.EnvSpec) -> str | None:
+    """Why a task cannot be filmed, or None when its `spec.metadata["render_modes"]` has rgb_array."""
+    if "rgb_array" in tuple(spec.metadata.get("render_modes", ())):
+        return None
+    return (
+        f"{spec.name} cannot render frames (family {spec.family} has no RGB renderer: its "
+        "spec.metadata['render_modes'] has no 'rgb_array')"
+    )
+
+
 def make_env(
     config: RunConfig, num_envs: int, device: torch.device, seed: int, video_size: tuple[int, int] | None
 ) -> tuple[envs.MultiAgentEnv, Callable[[], np.ndarray] | None]:
     """The evaluation env as training made it, and a function drawing copy 0 when a video is asked.
 
-    Tasks that can draw say so in `spec.metadata["render_modes"]`. Bi-DexHands draws any size on
-    request; the MaMuJoCo copies must be built to render, so their env is made again that way.
+    Tasks that can draw say so in `spec.metadata["render_modes"]`. Those whose `render` takes a size
+    (Bi-DexHands, SMAX) draw on request; the others must be built to render, so their env is made
+    again with the `spec.metadata["render_kwargs"]` they take (default `RENDER_KWARGS`).
     """
     if video_size is not None:
         os.environ.setdefault("MUJOCO_GL", "egl")  # offscreen, without a display (read at first render)
@@ -196,16 +211,16 @@ def make_env(
     if video_size is None:
         return env, None
     width, height = video_size
-    if "rgb_array" not in tuple(env.spec.metadata.get("render_modes", ())):
+    problem = render_problem(env.spec)
+    if problem is not None:
         env.close()
-        raise EvaluationError(
-            f"{config.env} cannot render frames (family {env.spec.family} has no RGB renderer), so "
-            f"--video cannot record it; the tasks that render are the families {RENDERING_FAMILIES}"
-        )
+        raise EvaluationError(f"{problem}, so --video cannot record it")
     if "width" in inspect.signature(env.render).parameters:
         return env, lambda: env.render(0, width=width, height=height)
+    taken = tuple(env.spec.metadata.get("render_kwargs", RENDER_KWARGS))
     env.close()
-    kwargs = {**config.env_kwargs, "render_mode": "rgb_array", "width": width, "height": height}
+    drawing = {"render_mode": "rgb_array", "width": width, "height": height}
+    kwargs = {**config.env_kwargs, **{k: v for k, v in drawing.items() if k in taken}}
     env = envs.make(config.env, num_envs=num_envs, device=device, seed=seed, **kwargs)
     return env, lambda: env.render(0)
 
@@ -269,12 +284,14 @@ class Progress:
 class VideoRecorder:
     """Streams the frames of copy 0's first `episodes` episodes to an MP4: one frame per state
     the policy acts on (an episode of length L gives L frames; its final state is not drawn,
-    as the copy has already been reset when it is reached)."""
+    as the copy has already been reset when it is reached). With `size` (width, height), frames
+    a task draws at its own size (MPE: 700x700) are scaled to it."""
 
     path: Path
     render: Callable[[], np.ndarray]
     episodes: int
     fps: float
+    size: tuple[int, int] | None = None
     frames: int = 0
     finished: int = 0
     _writer: Any = field(default=None, repr=False)
@@ -299,12 +316,18 @@ class VideoRecorder:
             if self.frames:
                 raise
             raise EvaluationError(
-                f"could not render a frame ({type(error).__name__}: {error}); offscreen rendering needs an "
-                "OpenGL context: set MUJOCO_GL=egl (GPU or libEGL) or MUJOCO_GL=osmesa (CPU, libosmesa)"
+                f"could not render a frame ({type(error).__name__}: {error}); the MuJoCo families render "
+                "offscreen with an OpenGL context: set MUJOCO_GL=egl (GPU or libEGL) or MUJOCO_GL=osmesa "
+                "(CPU, libosmesa)"
             ) from error
         if frame.ndim != 3 or frame.shape[2] != 3:
             raise EvaluationError(f"the task rendered a frame of shape {frame.shape}, not (height, width, 3)")
-        return frame.astype(np.uint8, copy=False)
+        frame = frame.astype(np.uint8, copy=False)
+        if self.size is not None and (frame.shape[1], frame.shape[0]) != tuple(self.size):
+            from PIL import Image  # imageio's own dependency
+
+            frame = np.asarray(Image.fromarray(frame).resize(tuple(self.size), Image.Resampling.BILINEAR))
+        return frame
 
     def _write(self, frame: np.ndarray) -> None:
         if self._writer is None:
@@ -384,8 +407,10 @@ def evaluate(settings: EvalSettings, progress_stream: Any = None) -> dict[str, A
     try:
         algorithm, normalizer, payload = load_algorithm(config, env.spec, path, device)
         if render is not None:
-            fps = settings.video_fps or _control_rate(env.spec) or DEFAULT_VIDEO_FPS
-            recorder = VideoRecorder(Path(settings.video), render, settings.video_episodes, fps)
+            fps = settings.video_fps or video_fps(env.spec)
+            recorder = VideoRecorder(
+                Path(settings.video), render, settings.video_episodes, fps, size=settings.video_size
+            )
         found = play(env, algorithm, normalizer, plan, settings.stochastic, recorder, progress_stream)
     except BaseException:
         if recorder is not None:
@@ -560,10 +585,16 @@ def parser() -> argparse.ArgumentParser:
         help="episodes of copy 0 to record (default 1; play goes on until they end, uncounted)",
     )
     p.add_argument(
-        "--video-size", type=_size, default=(480, 480), metavar="WxH", help="frame size, even sides (480x480)"
+        "--video-size",
+        type=_size,
+        default=DEFAULT_VIDEO_SIZE,
+        metavar="WxH",
+        help="frame size, even sides (480x480)",
     )
     p.add_argument(
-        "--video-fps", type=float, help="frames per second (default: the task's control rate, else 30)"
+        "--video-fps",
+        type=float,
+        help="frames per second (default: the task's control rate or render_fps, else 30)",
     )
     return p
 
@@ -602,9 +633,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _control_rate(spec: envs.EnvSpec) -> float | None:
+def video_fps(spec: envs.EnvSpec) -> float:
+    """Real time: the task's control rate (`control_dt`), else its `render_fps`, else 30."""
     dt = spec.metadata.get("control_dt")
-    return 1.0 / float(dt) if isinstance(dt, int | float) and dt > 0 else None
+    if isinstance(dt, int | float) and dt > 0:
+        return 1.0 / float(dt)
+    fps = spec.metadata.get("render_fps")
+    return float(fps) if isinstance(fps, int | float) and fps > 0 else DEFAULT_VIDEO_FPS
 
 
 def _positive_int(text: str) -> int:

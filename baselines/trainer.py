@@ -28,7 +28,7 @@ import yaml
 import envs
 from baselines.algorithms import OnPolicyAlgorithm, get_algorithm
 from baselines.config import RunConfig
-from baselines.logger import RunLogger, fmt
+from baselines.logger import RunLogger, WandbSink, fmt, require_wandb
 from baselines.normalization import RunningMeanStd
 from baselines.storage import Rollout, RolloutBuilder
 from envs.manifest import run_manifest
@@ -82,24 +82,28 @@ class Trainer:
         torch.set_num_threads(config.torch_threads)
         self.device = torch.device(config.device)
         self.algorithm_cls = get_algorithm(config.algo)
+        check_log_options(config)
         self.env = envs.make(
             config.env, num_envs=config.num_envs, device=self.device, seed=config.seed, **config.env_kwargs
         )
         spec = self.env.spec
         check_compatible(self.algorithm_cls, spec)
+        self._check_renders(spec)
         self.cost_limit = self._cost_limit(spec)
         torch.manual_seed(config.seed)
         self.generator = torch.Generator().manual_seed(config.seed + 1)
         self.algorithm: OnPolicyAlgorithm = self.algorithm_cls(spec, config, self.device)
         self.normalizer = ObservationNormalizer(spec, config.train.normalize_obs).to(self.device)
         self.eval_env = None
+        self.video_env: envs.MultiAgentEnv | None = None  # made at the first video
+        self._render: Callable[[], Any] | None = None
         self.state = TrainState()
         self.steps_per_iteration = config.num_envs * config.rollout.length
         self.iterations = max(1, math.ceil(config.steps / self.steps_per_iteration))
         # --steps rounded up to whole iterations
         self.total_steps = self.iterations * self.steps_per_iteration
         self.sources = list(sources)
-        self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0}  # this session only
+        self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0, "video_s": 0.0}  # this session only
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "checkpoints").mkdir(exist_ok=True)
         self.checkpoint_iteration: int | None = None  # of checkpoints/latest.pt
@@ -108,7 +112,7 @@ class Trainer:
             raise TrainingError(f"nothing to resume in {self.run_dir}: no checkpoints/latest.pt")
         if self.resumed:
             self._load(self.run_dir / "checkpoints" / "latest.pt")
-        self._write_config()
+        manifest_name, manifest = self._write_config()
         info_keys = [
             k for k in spec.info_keys if k not in ("episode_return", "episode_length", "episode_cost")
         ]
@@ -118,6 +122,7 @@ class Trainer:
             self._columns(spec, info_keys),
             tensorboard=config.log.tensorboard,
             resume_from=self.state.iteration if self.resumed else None,
+            wandb=self._start_wandb(manifest_name, manifest),
         )
 
     # ---------------------------------------------------------------- set-up
@@ -157,7 +162,44 @@ class Trainer:
         cost = ["cost_value_loss"] if self.algorithm_cls.needs_costs else []
         return [*self.algorithm_cls.metric_names, "value_loss", *cost]
 
-    def _write_config(self) -> None:
+    def _check_renders(self, spec: envs.EnvSpec) -> None:
+        """`log.video_interval` needs a task that draws; say so before the run starts."""
+        if self.config.log.video_interval <= 0:
+            return
+        from baselines.evaluate import render_problem  # evaluate imports this module
+
+        problem = render_problem(spec)
+        if problem is not None:
+            self.env.close()
+            raise TrainingError(
+                f"{problem}, so log.video_interval={self.config.log.video_interval} cannot record it; "
+                "set log.video_interval=0"
+            )
+
+    def _start_wandb(self, manifest_name: str, manifest: dict[str, Any]) -> WandbSink | None:
+        if not self.config.log.wandb:
+            return None
+        import wandb
+
+        config = self.config
+        try:
+            return WandbSink(
+                self.run_dir,
+                config.log,
+                name=f"{config.env}/{config.algo}/seed{config.seed}",
+                config=config.to_dict(),
+                manifest_key=manifest_name.removesuffix(".json").replace(".", "_"),
+                manifest=manifest,
+            )
+        except wandb.errors.Error as error:
+            self.env.close()
+            raise TrainingError(
+                f"could not start the Weights & Biases run ({error}); log in with `wandb login`, or set "
+                f"WANDB_MODE=offline to keep the run in {self.run_dir / 'wandb'} for `wandb sync`"
+            ) from None
+
+    def _write_config(self) -> tuple[str, dict[str, Any]]:
+        """Write config.yaml and the manifest; return the manifest's file name and content."""
         (self.run_dir / "config.yaml").write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
         manifest = run_manifest(
             task=self.config.env,
@@ -172,6 +214,7 @@ class Trainer:
         )
         name = "manifest.json" if not self.resumed else f"manifest.resume{self.state.iteration}.json"
         (self.run_dir / name).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        return name, json.loads(json.dumps(manifest, default=str))
 
     # Reset the training envs at each checkpoint (as a resume does), for bit-exact resumes.
     reseed_at_checkpoints = False
@@ -237,6 +280,10 @@ class Trainer:
                         state.best_eval_return = results["eval_return"]
                         self._save(self.run_dir / "checkpoints" / "best.pt")
                 self.logger.row(row, state.env_steps)
+                if config.log.video_interval > 0 and state.iteration % config.log.video_interval == 0:
+                    tick = time.perf_counter()
+                    self.record_video()
+                    self.timing["video_s"] += time.perf_counter() - tick
                 now = time.perf_counter()
                 window_steps += self.steps_per_iteration
                 state.wall_time += now - clock
@@ -263,6 +310,8 @@ class Trainer:
             self.env.close()
             if self.eval_env is not None:
                 self.eval_env.close()
+            if self.video_env is not None:
+                self.video_env.close()
         summary = {
             "task": config.env,
             "algo": config.algo,
@@ -458,6 +507,37 @@ class Trainer:
             results[f"eval_{key}"] = _mean(values[:n])
         return results
 
+    @torch.no_grad()
+    def record_video(self) -> Path:
+        """One evaluation episode of env copy 0 to videos/iter<N>.mp4, TensorBoard and W&B: modal
+        actions from the seed an evaluation at this iteration gives its copy 0 (the same episode)."""
+        from baselines.evaluate import DEFAULT_VIDEO_SIZE, VideoRecorder, make_env, video_fps
+
+        config, state = self.config, self.state
+        seed = config.seed + EVAL_SEED_OFFSET + state.iteration
+        if self.video_env is None:
+            self.video_env, self._render = make_env(config, 1, self.device, seed, DEFAULT_VIDEO_SIZE)
+        path = self.run_dir / "videos" / f"iter{state.iteration}.mp4"
+        path.parent.mkdir(exist_ok=True)
+        fps = video_fps(self.video_env.spec)
+        recorder = VideoRecorder(path, self._render, episodes=1, fps=fps, size=DEFAULT_VIDEO_SIZE)
+        try:
+            play_episodes(
+                self.video_env,
+                self.algorithm,
+                self.normalizer,
+                episodes=1,
+                seed=seed,
+                info_keys=[],
+                watch=lambda timestep, found: recorder(timestep),
+            )
+        except BaseException:
+            recorder.close(keep=False)
+            raise
+        recorder.close(keep=True)
+        self.logger.video(path, state.env_steps, fps, recorder.frames)
+        return path
+
     # ------------------------------------------------------------ checkpoints
 
     def _save(self, path: Path) -> None:
@@ -491,6 +571,20 @@ class Trainer:
 
     def load_checkpoint_extras(self, payload: dict[str, Any]) -> None:
         pass
+
+
+def check_log_options(config: RunConfig) -> None:
+    """The log options' values and optional packages, checked before anything is built."""
+    if config.log.video_interval < 0:
+        raise TrainingError(
+            f"log.video_interval must be >= 0 (0: no videos), got {config.log.video_interval}"
+        )
+    if config.log.video_interval > 0:
+        from baselines.evaluate import require_video_modules  # evaluate imports this module
+
+        require_video_modules(f"log.video_interval={config.log.video_interval}")
+    if config.log.wandb:
+        require_wandb()
 
 
 def empty_episodes(info_keys: list[str]) -> dict[str, Any]:

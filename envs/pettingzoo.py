@@ -6,6 +6,7 @@ autoreset); `to_pettingzoo` turns a one-copy suite env into a `ParallelEnv`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,18 @@ from envs.vector.env import VectorEnv
 
 ObsDict = dict[str, Any]
 STATE_SOURCES = ("auto", "env", "concat_obs")
+# What `envs.make` takes to make a copy draw: PettingZoo envs fix render_mode when they are
+# built and draw at their own size (`baselines.evaluate` scales the frames).
+RENDER_KWARGS = ("render_mode",)
+
+
+@dataclasses.dataclass(frozen=True)
+class PettingZooCopySpec(CopySpec):
+    """`CopySpec` plus how the `ParallelEnv` draws, for the suite spec's metadata: it comes
+    back with the spec from subprocess workers, where the copies are built."""
+
+    render_modes: tuple[str, ...] = ()  # ("rgb_array",) when the env draws RGB frames
+    render_fps: float | None = None
 
 
 class PettingZooCopy:
@@ -35,7 +48,8 @@ class PettingZooCopy:
     from each agent's info; costs from `infos[agent][cost_key]`. The global state is
     `env.state()` (`state="env"`), the concatenated observations (`state="concat_obs"`,
     free for envs such as MPE whose `state()` is exactly that), or the former when the
-    env has a `state_space` (`state="auto"`).
+    env has a `state_space` (`state="auto"`). `render()` passes the env's own `rgb_array`
+    frame through; the env must have been built with `render_mode="rgb_array"`.
     """
 
     def __init__(
@@ -68,7 +82,9 @@ class PettingZooCopy:
         has_masks = self._mask_in_obs or action_mask_in_info
         self._mask_in_info = action_mask_in_info
         self._cost_key = cost_key
-        self.spec = CopySpec(
+        env_metadata = getattr(env, "metadata", None) or {}
+        fps = env_metadata.get("render_fps")
+        self.spec = PettingZooCopySpec(
             agents=agents,
             observation_spaces=obs_spaces,
             action_spaces=action_spaces,
@@ -77,6 +93,8 @@ class PettingZooCopy:
             has_costs=cost_key is not None,
             has_action_masks=has_masks,
             info_keys=tuple(info_keys),
+            render_modes=("rgb_array",) if "rgb_array" in env_metadata.get("render_modes", ()) else (),
+            render_fps=float(fps) if isinstance(fps, int | float) and fps > 0 else None,
         )
         self._zero_obs = {a: np.zeros(s.shape, s.dtype) for a, s in obs_spaces.items()}
         self._dead_mask = {}
@@ -108,6 +126,26 @@ class PettingZooCopy:
         truncated = ended and any(truncations.values())
         reward = np.array([rewards.get(a, 0.0) for a in self.spec.agents], np.float32)
         return self._copy_step(obs, infos, reward, self._costs(infos), ended and not truncated, truncated)
+
+    def render(self) -> np.ndarray:
+        """The env's own RGB frame (height, width, 3) of its current state."""
+        name = type(getattr(self.env, "unwrapped", self.env)).__name__
+        if not self.spec.render_modes:
+            raise RuntimeError(
+                f"{name} cannot draw RGB frames: its metadata['render_modes'] has no 'rgb_array'"
+            )
+        mode = getattr(self.env, "render_mode", None)
+        if mode != "rgb_array":
+            raise RuntimeError(
+                f"make the task with render_mode='rgb_array' to render frames ({name} was built with "
+                f"render_mode={mode!r})"
+            )
+        frame = np.asarray(self.env.render())
+        if frame.ndim != 3 or frame.shape[2] != 3:
+            raise RuntimeError(
+                f"{name}.render() returned an array of shape {frame.shape}, not (height, width, 3)"
+            )
+        return np.ascontiguousarray(frame, dtype=np.uint8)
 
     def close(self) -> None:
         self.env.close()
@@ -176,6 +214,22 @@ def _make_copy(env_fn: Callable[[], ParallelEnv], copy_kwargs: dict[str, Any]) -
     return PettingZooCopy(env_fn(), **copy_kwargs)
 
 
+class PettingZooVectorEnv(VectorEnv):
+    """A `VectorEnv` of `PettingZooCopy`s whose spec metadata says how the env draws
+    (`render_modes`, `render_fps`, `render_kwargs`), read from copy 0's spec: the
+    `ParallelEnv` is only built inside the copies, perhaps in worker processes."""
+
+    def __init__(self, env_fns: list[Callable[[], PettingZooCopy]], **kwargs: Any):
+        super().__init__(env_fns, **kwargs)
+        copy_spec = self._vector.spec
+        drawing: dict[str, Any] = {"render_modes": copy_spec.render_modes}
+        if copy_spec.render_modes:
+            drawing["render_kwargs"] = RENDER_KWARGS
+            if copy_spec.render_fps:
+                drawing["render_fps"] = copy_spec.render_fps
+        self.spec = dataclasses.replace(self.spec, metadata={**drawing, **self.spec.metadata})
+
+
 def from_pettingzoo(
     env_fn: Callable[[], ParallelEnv],
     *,
@@ -196,7 +250,10 @@ def from_pettingzoo(
 
     `env_fn` is called once per copy (inside the worker for `vector="subproc"`, so it
     may be a lambda). Copy i is seeded with `seed + i`. The keyword arguments after
-    `family` are `PettingZooCopy`'s.
+    `family` are `PettingZooCopy`'s. When the env draws RGB frames, `spec.metadata` says
+    so (`render_modes`) and `env.render(i)` returns copy i's frame, provided `env_fn`
+    builds the env with `render_mode="rgb_array"` (as `envs.make("mpe2/...",
+    render_mode="rgb_array")` does).
     """
     if not callable(env_fn):
         raise TypeError(
@@ -211,7 +268,7 @@ def from_pettingzoo(
         state=state,
     )
     factory = functools.partial(_make_copy, env_fn, copy_kwargs)
-    return VectorEnv(
+    return PettingZooVectorEnv(
         [factory] * num_envs,
         name=name,
         family=family,

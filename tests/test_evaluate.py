@@ -55,7 +55,8 @@ def safe_run(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def mpe_run(tmp_path_factory) -> Path:
-    """One iteration on simple_spread, a task whose family has no renderer."""
+    """One iteration on simple_spread (a task without costs or info keys; it renders since MPE frames
+    pass through the PettingZoo adapter; a task that cannot render: tests/test_render.py)."""
     out = tmp_path_factory.mktemp("evaluate") / "mpe"
     argv = ["--env", "mpe2/simple_spread", "--out", str(out), *TINY, "--set", "rollout.length=25"]
     argv[argv.index("--steps") + 1] = "50"
@@ -188,14 +189,6 @@ def test_another_runs_checkpoint_is_refused(safe_run, mpe_run, capsys):
     other = mpe_run / "checkpoints" / "latest.pt"
     assert main([str(safe_run), "--checkpoint", str(other)]) == 2
     assert "give a checkpoint of this run" in capsys.readouterr().err
-
-
-def test_a_task_that_cannot_render_says_which_can(mpe_run, tmp_path, capsys):
-    pytest.importorskip("imageio_ffmpeg")
-    assert main([str(mpe_run), "--video", str(tmp_path / "spread.mp4")]) == 2
-    err = capsys.readouterr().err
-    assert "mpe2/simple_spread cannot render frames" in err and "mamujoco" in err
-    assert not (tmp_path / "spread.mp4").exists() and not (mpe_run / "eval").exists()
 
 
 def test_video_without_imageio_ffmpeg_says_how_to_install_it(mpe_run, tmp_path, monkeypatch, capsys):

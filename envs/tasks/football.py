@@ -48,10 +48,14 @@ def make_football(
     num_agents: int | None = None,
     representation: str = "simple115v2",
     rewards: str = "scoring",
+    render_mode: str | None = None,
+    width: int = 480,
+    height: int = 480,
     **football_kwargs: Any,
 ) -> VectorEnv:
     """`num_envs` games of `scenario`; `rewards="scoring,checkpoints"` adds the shaping,
-    `football_kwargs` go to `gfootball.env.create_environment`."""
+    `football_kwargs` go to `gfootball.env.create_environment`. With
+    `render_mode="rgb_array"`, `env.render(i)` draws game i from above at width x height."""
     try:  # fail here, in the caller, rather than in every worker
         import gfootball.env  # noqa: F401
     except ImportError as error:
@@ -59,14 +63,18 @@ def make_football(
             f"task 'football/{scenario}' needs gfootball, which is not importable ({error}). "
             "It builds from source: pip install 'marlsuite[football]' && bash scripts/install_football.sh"
         ) from None
-    from envs.tasks.football_copy import FootballCopy
+    from envs.tasks.football_copy import FootballCopy, check_render_options
 
+    check_render_options(render_mode, width, height)  # here, not in every worker
     env_fn = functools.partial(
         FootballCopy,
         scenario,
         num_agents or FOOTBALL_SCENARIOS[scenario][0],
         representation=representation,
         rewards=rewards,
+        render_mode=render_mode,
+        width=width,
+        height=height,
         **football_kwargs,
     )
     return VectorEnv(
@@ -77,7 +85,14 @@ def make_football(
         device=device,
         seed=seed,
         validate_actions=validate_actions,
-        metadata={"scenario": scenario, "representation": representation, "rewards": rewards},
+        metadata={
+            "scenario": scenario,
+            "representation": representation,
+            "rewards": rewards,
+            "render_modes": ("rgb_array",),
+            # as gfootball's own videos: 100 physics steps a second, 10 per env step
+            "render_fps": 10.0,
+        },
     )
 
 

@@ -2,7 +2,8 @@
 
 All copies step together in one jitted, vmapped call (`envs.tasks.smax_jax`) and the
 results reach torch through DLPack, without a copy when JAX and torch share the
-device (the CPU, or the same CUDA GPU).
+device (the CPU, or the same CUDA GPU). `render(i)` draws copy i from above with
+matplotlib (what JaxMARL's visualiser shows: units, teams, attacks; plus health bars).
 """
 
 from __future__ import annotations
@@ -65,7 +66,13 @@ class SmaxEnv(MultiAgentEnv):
             max_episode_steps=int(env.max_steps) + 1,
             has_action_masks=True,
             info_keys=("win", "episode_return", "episode_length"),
-            metadata={"map_name": map_name, "jaxmarl_agents": tuple(env.agents)},
+            metadata={
+                "map_name": map_name,
+                "jaxmarl_agents": tuple(env.agents),
+                "render_modes": ("rgb_array",),
+                # game seconds per step: SMAX's world steps per env step x their duration
+                "control_dt": float(env.world_steps_per_env_step * env.time_per_step),
+            },
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
         self.jax_device = _jax_device(spec.device)
@@ -116,6 +123,20 @@ class SmaxEnv(MultiAgentEnv):
         self._action_mask = timestep.action_mask
         return timestep
 
+    def render(self, index: int = 0, *, width: int = 480, height: int = 480) -> np.ndarray:
+        """An RGB frame (height, width, 3) of copy `index` seen from above: living units as discs
+        of their size (3 pixels in radius at least) in their team's colour (allies blue, enemies
+        red) with a health bar, the dead as crosses, and a line from each unit that attacked in
+        the last step to its target."""
+        if self._states is None:
+            raise RuntimeError(f"{self.spec.name}: call reset() before render()")
+        if not 0 <= index < self.spec.num_envs:
+            raise IndexError(f"copy index {index} out of range for num_envs={self.spec.num_envs}")
+        if not (isinstance(width, int) and isinstance(height, int) and width >= 16 and height >= 16):
+            raise ValueError(f"width and height must be integers of at least 16 pixels, got {width}x{height}")
+        world = jax.device_get(jax.tree.map(lambda x: x[index], self._states.state))
+        return draw_smax(self.jax_env, world, self.spec.name, width, height)
+
     def _timestep(self, buffers: list[jax.Array], reset_info: dict[str, torch.Tensor] | None) -> TimeStep:
         """Hand a batch to torch; `reset_info` is given for resets, None after a step."""
         agents = self.spec.agents
@@ -147,6 +168,69 @@ class SmaxEnv(MultiAgentEnv):
 
     def _nan(self) -> torch.Tensor:
         return torch.full((self.spec.num_envs,), float("nan"), device=self.spec.device)
+
+
+TEAM_COLOURS = ("#1f5fbf", "#c8322d")  # allies, enemies
+
+
+def draw_smax(env: Any, world: Any, title: str, width: int, height: int) -> np.ndarray:
+    """Draw one SMAX `State` (numpy leaves, no batch dimension) on a matplotlib Agg canvas."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle, Rectangle
+
+    dpi = 100
+    figure = Figure(figsize=(width / dpi, height / dpi), dpi=dpi, facecolor="#e9e4d4")
+    canvas = FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.0, 0.0, 1.0, 1.0))
+    ax.set_xlim(0.0, env.map_width)
+    ax.set_ylim(0.0, env.map_height)
+    ax.set_aspect("equal")
+    ax.set_facecolor("#e9e4d4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    positions = np.asarray(world.unit_positions, dtype=np.float64)
+    alive = np.asarray(world.unit_alive, dtype=bool)
+    teams = np.asarray(world.unit_teams).astype(int)
+    types = np.asarray(world.unit_types).astype(int)
+    per_pixel = max(env.map_width / width, env.map_height / height)  # map units per pixel
+    radius = np.maximum(np.asarray(env.unit_type_radiuses)[types], 3.0 * per_pixel)  # visible when small
+    health = np.asarray(world.unit_health) / np.asarray(env.unit_type_health)[types]
+    attacks = np.asarray(world.prev_attack_actions).astype(int)
+    moves, allies = env.num_movement_actions, env.num_allies
+    lines, colours = [], []
+    for i in np.flatnonzero(alive & (attacks >= moves)):
+        shot = attacks[i] - moves
+        target = shot + allies if i < allies else allies - 1 - shot
+        lines.append([positions[i], positions[target]])
+        colours.append(TEAM_COLOURS[teams[i]])
+    if lines:
+        ax.add_collection(LineCollection(lines, colors=colours, linewidths=1.2, alpha=0.8, zorder=1))
+    for i, (x, y) in enumerate(positions):
+        colour = TEAM_COLOURS[teams[i]]
+        if not alive[i]:
+            ax.plot(x, y, marker="x", color=colour, alpha=0.5, markersize=5, zorder=1)
+            continue
+        r = float(radius[i])
+        ax.add_patch(Circle((x, y), r, facecolor=colour, edgecolor="black", linewidth=0.6, zorder=2))
+        bar = (x - 1.2 * r, y + 1.3 * r)
+        ax.add_patch(Rectangle(bar, 2.4 * r, 0.3, facecolor="#444444", zorder=3))
+        ax.add_patch(
+            Rectangle(bar, 2.4 * r * float(np.clip(health[i], 0, 1)), 0.3, facecolor="#3cb043", zorder=4)
+        )
+    counts = [int(alive[teams == team].sum()) for team in (0, 1)]
+    totals = [int((teams == team).sum()) for team in (0, 1)]
+    ax.text(
+        0.01,
+        0.99,
+        f"{title}  step {int(world.step)}  allies {counts[0]}/{totals[0]}  enemies {counts[1]}/{totals[1]}",
+        transform=ax.transAxes,
+        va="top",
+        fontsize=max(6, min(width, height) // 48),
+    )
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
 
 
 def _split(flat: torch.Tensor, shapes: tuple[tuple[int, ...], ...]) -> list[torch.Tensor]:
