@@ -55,6 +55,7 @@ FRESH_SEED_OFFSET = 2_000_003
 CHECKPOINT_NAMES = ("best", "latest")
 VIDEO_EXTRA = "video"
 VIDEO_MODULES = ("imageio", "imageio_ffmpeg")
+VIDEO_SUFFIXES = (".mp4", ".gif")  # a GIF shows inline in a README
 # The `envs.make` keywords that make a copy draw, unless spec.metadata["render_kwargs"] names fewer
 # (MaMuJoCo takes all three; PettingZoo tasks such as MPE only render_mode, and draw at their own size)
 RENDER_KWARGS = ("render_mode", "width", "height")
@@ -156,10 +157,12 @@ def resolve_device(requested: str | None, config: RunConfig) -> torch.device:
 def check_video_path(path: Path) -> Path:
     """Fail before any episode is played if the video cannot be written where asked."""
     path = Path(path)
-    if path.suffix.lower() != ".mp4":
-        raise EvaluationError(f"--video {path}: the video is written as MP4; give a path ending in .mp4")
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
+        raise EvaluationError(
+            f"--video {path}: the video is written as MP4 (or an animated GIF); give a path ending in .mp4 or .gif"
+        )
     if path.is_dir():
-        raise EvaluationError(f"--video {path} is a directory; give a file path ending in .mp4")
+        raise EvaluationError(f"--video {path} is a directory; give a file path ending in .mp4 or .gif")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         existed = path.exists()
@@ -298,7 +301,7 @@ class VideoRecorder:
 
     @property
     def partial(self) -> Path:
-        return self.path.with_name(self.path.stem + ".partial.mp4")
+        return self.path.with_name(self.path.stem + ".partial" + self.path.suffix.lower())
 
     def __call__(self, timestep: envs.TimeStep) -> bool:
         """Record copy 0's current frame; True while its recorded episodes are not all over."""
@@ -333,10 +336,12 @@ class VideoRecorder:
         if self._writer is None:
             import imageio.v2 as imageio
 
-            # macro_block_size 2: keep the asked size (libx264 with yuv420p needs even sides)
-            self._writer = imageio.get_writer(
-                self.partial, format="FFMPEG", mode="I", fps=self.fps, codec="libx264", macro_block_size=2
-            )
+            if self.path.suffix.lower() == ".gif":  # Pillow's writer; duration per frame in ms
+                self._writer = imageio.get_writer(self.partial, mode="I", duration=1000.0 / self.fps, loop=0)
+            else:  # macro_block_size 2: keep the asked size (libx264 with yuv420p needs even sides)
+                self._writer = imageio.get_writer(
+                    self.partial, format="FFMPEG", mode="I", fps=self.fps, codec="libx264", macro_block_size=2
+                )
         self._writer.append_data(frame)
         self.frames += 1
 
@@ -576,7 +581,12 @@ def parser() -> argparse.ArgumentParser:
         "--num-envs", type=_positive_int, help="parallel env copies (default: the run's eval.num_envs)"
     )
     p.add_argument("--device", help="torch device, e.g. cpu or cuda (default: the run's)")
-    p.add_argument("--video", type=Path, metavar="PATH.mp4", help="record env copy 0 to this MP4 file")
+    p.add_argument(
+        "--video",
+        type=Path,
+        metavar="PATH.mp4",
+        help="record env copy 0 to this MP4 file (or .gif, for READMEs)",
+    )
     p.add_argument(
         "--video-episodes",
         type=_positive_int,

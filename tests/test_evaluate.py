@@ -152,11 +152,27 @@ def test_the_video_has_a_frame_per_step_of_copy_0s_episodes(safe_run, tmp_path, 
     assert not list(video.parent.glob("*.partial.mp4"))
 
 
+def test_a_gif_has_the_same_frames(safe_run, tmp_path, monkeypatch, capsys):
+    iio = pytest.importorskip("imageio.v3")
+    pytest.importorskip("imageio_ffmpeg")
+    monkeypatch.setenv("MUJOCO_GL", os.environ.get("MUJOCO_GL", "egl"))
+    gif = tmp_path / "hopper.gif"
+    argv = [str(safe_run), "--episodes", "1", "--num-envs", "1", "--seed", "6", "--video", str(gif)]
+    code = main([*argv, "--video-size", "64x48"])
+    err = capsys.readouterr().err
+    if code != 0 and "OpenGL context" in err:
+        pytest.skip(f"no offscreen OpenGL context here: {err.strip()}")
+    assert code == 0, err
+    frames = iio.imread(gif)
+    expected = int(sum(report(safe_run, "best-6.json")["per_episode"]["length"]))
+    assert frames.shape[:3] == (expected, 48, 64) and frames.std() > 1.0
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["--checkpoint", "nowhere.pt"], "is neither best nor latest nor an existing file"),
-        (["--video", "{tmp}/clip.avi"], "give a path ending in .mp4"),
+        (["--video", "{tmp}/clip.avi"], "give a path ending in .mp4 or .gif"),
         (["--video", "{tmp}/a_file/clip.mp4"], "cannot write the video to"),
         (["--video", "{tmp}/folder.mp4"], "is a directory"),
     ],
