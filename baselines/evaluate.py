@@ -33,11 +33,11 @@ import yaml
 
 import envs
 from baselines.algorithms import get_algorithm
-from baselines.config import ConfigError, RunConfig, build
+from baselines.config import RunConfig, build
 from baselines.logger import fmt
+from baselines.run import SETUP_ERRORS
 from baselines.trainer import (
     ObservationNormalizer,
-    TrainingError,
     _jsonable,
     check_compatible,
     load_policy,
@@ -626,14 +626,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         report = evaluate(settings)
-    except (
-        EvaluationError,
-        ConfigError,
-        TrainingError,
-        envs.UnknownTaskError,
-        envs.MissingDependencyError,
-        ValueError,
-    ) as error:
+    except (EvaluationError, *SETUP_ERRORS) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,6 +18,9 @@ from baselines.algorithms import ALGORITHMS, get_algorithm
 from baselines.config import ConfigError, build, resolve, task_file_name
 from baselines.trainer import Trainer, TrainingError
 
+# Bad input found while setting a run up: reported in one line with exit status 2, no traceback.
+SETUP_ERRORS = (ConfigError, TrainingError, envs.UnknownTaskError, envs.MissingDependencyError, ValueError)
+
 EXAMPLES = """examples:
   python -m baselines.run --env mpe2/simple_spread --algo mappo --steps 200000
   python -m baselines.run --env mamujoco/HalfCheetah-2x3 --algo happo --seed 1
@@ -117,13 +120,7 @@ def _main(argv: list[str] | None = None) -> int:
                     f"{out} already holds a run; continue it with --resume {out} or choose --out"
                 )
             trainer = trainer_class(config.algo)(config, out, sources=sources)
-    except (
-        ConfigError,
-        TrainingError,
-        envs.UnknownTaskError,
-        envs.MissingDependencyError,
-        ValueError,
-    ) as error:
+    except SETUP_ERRORS as error:
         # everything is checked while setting up, before the first step
         print(f"error: {error}", file=sys.stderr)
         return 2

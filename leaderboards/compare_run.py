@@ -14,13 +14,13 @@ interpolated at the window's middle.
 from __future__ import annotations
 
 import argparse
-import bisect
 import csv
 import json
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from leaderboards import reference
@@ -54,11 +54,7 @@ def interpolate(xs: list[float], ys: list[float], x: float) -> float | None:
     """Linear interpolation of a curve at `x`; None outside its steps."""
     if not xs or x < xs[0] or x > xs[-1]:
         return None
-    i = bisect.bisect_left(xs, x)
-    if xs[i] == x:
-        return ys[i]
-    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
+    return float(np.interp(x, xs, ys))
 
 
 def compare(

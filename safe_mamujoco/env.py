@@ -28,6 +28,14 @@ from safe_mamujoco.simulator import build_single_agent_env
 EPISODE_STEPS = 1000
 
 
+def check_copy_options(agent_obsk: int, render_mode: str | None) -> None:
+    """Options every MaMuJoCo factory takes, checked before any worker starts."""
+    if not isinstance(agent_obsk, int) or agent_obsk < 0:
+        raise ValueError(f"agent_obsk must be an integer >= 0, got {agent_obsk!r}")
+    if render_mode not in (None, "rgb_array"):
+        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+
+
 class MaMuJoCoCopy:
     """One copy: a robot split into agents, team reward, and a cost if constrained."""
 
@@ -190,10 +198,7 @@ def make_mamujoco(
 ) -> VectorEnv:
     """`num_envs` copies of a MaMuJoCo robot; `gym_kwargs` go to the Gymnasium `<Robot>-v5` env."""
     robot_spec, _ = resolve(robot, agent_conf)  # bad names fail here, before any worker starts
-    if not isinstance(agent_obsk, int) or agent_obsk < 0:
-        raise ValueError(f"agent_obsk must be an integer >= 0, got {agent_obsk!r}")
-    if render_mode not in (None, "rgb_array"):
-        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+    check_copy_options(agent_obsk, render_mode)
 
     def make_copy() -> MaMuJoCoCopy:
         return MaMuJoCoCopy(

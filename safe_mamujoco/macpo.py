@@ -23,7 +23,7 @@ import torch
 from envs.vector.copy import CopySpec, CopyStep
 from envs.vector.env import VectorEnv
 from safe_mamujoco import costs, macpo_envs, scenes
-from safe_mamujoco.env import EPISODE_STEPS
+from safe_mamujoco.env import EPISODE_STEPS, check_copy_options
 from safe_mamujoco.robots import MANY_SEGMENT, resolve
 
 OBSERVATIONS = ("upstream", "local")
@@ -274,8 +274,7 @@ def make_macpo(
         raise ValueError(f"no MACPO obstacle scene for {robot!r}; scenes: {', '.join(SCENES)}")
     if observation not in OBSERVATIONS:
         raise ValueError(f"observation must be one of {list(OBSERVATIONS)}, got {observation!r}")
-    if not isinstance(agent_obsk, int) or agent_obsk < 0:
-        raise ValueError(f"agent_obsk must be an integer >= 0, got {agent_obsk!r}")
+    check_copy_options(agent_obsk, render_mode)
     if not isinstance(fix_wall_slicing, bool):
         raise ValueError(f"fix_wall_slicing must be True or False, got {fix_wall_slicing!r}")
     if fix_wall_slicing and scenario != "ManySegmentAnt":
@@ -284,8 +283,6 @@ def make_macpo(
         raise ValueError(f"invalid partition {agent_conf!r} for ManySegmentAnt; use 'NxM'")
     if not isinstance(max_episode_steps, int) or max_episode_steps < 1:
         raise ValueError(f"max_episode_steps must be a positive integer, got {max_episode_steps!r}")
-    if render_mode not in (None, "rgb_array"):
-        raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
 
     def make_copy() -> MacpoCopy:
         return MacpoCopy(
