@@ -267,3 +267,35 @@ def test_value_clip_is_centred_on_the_critics_outputs_at_collection_time():
     algo.train_critic(rollout, torch.Generator().manual_seed(0), cost=False)
     ((values, centre),) = seen  # before the first step the critic still outputs what it did then
     torch.testing.assert_close(centre, values, atol=1e-5, rtol=1e-5)
+
+
+def test_macpo_takes_one_cpo_step_per_agent_and_minibatch_in_one_pass():
+    """MACPO's r_macpo.train() calls trpo_update once on each of num_mini_batch random
+    mini-batches (a single pass: ppo_epoch is never read), each a CPO step with its own line
+    search; the HAPPO factor passed on to the next agent is computed on the whole batch."""
+    from baselines.algorithms.macpo import MACPO
+
+    torch.manual_seed(0)
+    config = RunConfig()
+    config.train.fixed_order = True
+    config.train.actor_minibatches = 4
+    spec = tiny_spec()
+    calls: list[tuple[str, torch.Tensor]] = []
+
+    class Recording(MACPO):
+        def cpo_update(self, agent, rollout, index, *args):
+            calls.append((agent, index.clone()))
+            return super().cpo_update(agent, rollout, index, *args)
+
+    algo = Recording(spec, config, torch.device("cpu"))
+    rollout = tiny_rollout(spec, algo, steps=6)
+    rollout.extras["cost_advantages"] = torch.randn(6, spec.num_envs, generator=torch.Generator().manual_seed(1))
+    context = {"mean_episode_cost": 5.0, "cost_limit": 1.0}
+    metrics = algo.update_actors(rollout, torch.Generator().manual_seed(0), context)
+    assert [agent for agent, _ in calls] == [a for a in spec.agents for _ in range(4)]
+    for agent in spec.agents:
+        parts = [index for a, index in calls if a == agent]
+        assert [len(p) for p in parts] == [6] * 4  # 24 samples in 4 mini-batches
+        assert sorted(torch.cat(parts).tolist()) == list(range(24))  # one pass over every sample
+    assert metrics["constraint_c"] == pytest.approx((5.0 - 1.0) * (1 - config.train.gamma))
+    assert 0.0 <= metrics["accepted"] <= 1.0

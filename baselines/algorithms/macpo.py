@@ -1,10 +1,11 @@
 """MACPO (Gu et al., 2023): HAPPO's sequential scheme with a cost critic and a CPO step per
-agent: reward and cost gradients of the factor-weighted surrogates, the constraint
-c = (mean episode cost - limit) * (1 - gamma), a trust region of size `kl_threshold`, and a
-backtracking line search (fraction `backtrack_coeff`) that accepts a step only when the
-KL, the objective and the cost all pass. As in MACPO's trainer, the cost advantages are
-standardised like the reward ones, and the step is capped in norm and scaled
-(`max_step_norm`, `step_fraction`) before the line search."""
+agent and mini-batch: reward and cost gradients of the factor-weighted surrogates, the
+constraint c = (mean episode cost - limit) * (1 - gamma), a trust region of size
+`kl_threshold`, and a backtracking line search (fraction `backtrack_coeff`) that accepts a
+step only when the KL, the objective and the cost all pass. As in MACPO's trainer
+(r_macpo.py), each agent takes one CPO step on each of `actor_minibatches` random mini-batches
+of the rollout (one pass), the cost advantages are standardised like the reward ones, and each
+step is capped in norm and scaled (`max_step_norm`, `step_fraction`) before the line search."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import torch
 
 from baselines.algorithms.base import detached, mean_kl
 from baselines.algorithms.happo import HAPPO
-from baselines.storage import Rollout
+from baselines.storage import Rollout, minibatch_indices
 from baselines.trust_region import (
     capped_step,
     cpo_step,
@@ -40,25 +41,28 @@ class MACPO(HAPPO):
         cost_advantages = self.normalized(rollout.extras["cost_advantages"])
         c = (context["mean_episode_cost"] - context["cost_limit"]) * (1.0 - self.cost_gamma)
         factor = torch.ones_like(advantages)
-        index = self.all_indices(rollout)
+        minibatches = self.config.train.actor_minibatches
         metrics = {"kl": 0.0, "accepted": 0.0, "constraint_c": c}
         cases = []
         for agent in self.agent_order(generator):
             old_all = rollout.log_probs[agent]
-            result = self.cpo_update(
-                agent,
-                rollout,
-                index,
-                c,
-                self.samples(rollout, old_all, index),
-                self.samples(rollout, advantages, index),
-                self.samples(rollout, cost_advantages, index),
-                self.samples(rollout, factor, index),
-            )
-            metrics["kl"] += result["kl"] / len(self.agents)
-            metrics["accepted"] += result["accepted"] / len(self.agents)
-            cases.append(result["case"])
+            for index in minibatch_indices(rollout.steps, rollout.num_envs, minibatches, self.chunk, generator):
+                result = self.cpo_update(
+                    agent,
+                    rollout,
+                    index,
+                    c,
+                    self.samples(rollout, old_all, index),
+                    self.samples(rollout, advantages, index),
+                    self.samples(rollout, cost_advantages, index),
+                    self.samples(rollout, factor, index),
+                )
+                metrics["kl"] += result["kl"]
+                metrics["accepted"] += result["accepted"]
+                cases.append(result["case"])
             factor = factor * torch.exp(self.log_probs_all(agent, rollout) - old_all)
+        metrics["kl"] /= len(cases)  # per step: each step's KL is from the policy before it
+        metrics["accepted"] /= len(cases)
         metrics["cpo_case_mean"] = sum(cases) / len(cases)
         return metrics
 
