@@ -289,7 +289,9 @@ def test_macpo_takes_one_cpo_step_per_agent_and_minibatch_in_one_pass():
 
     algo = Recording(spec, config, torch.device("cpu"))
     rollout = tiny_rollout(spec, algo, steps=6)
-    rollout.extras["cost_advantages"] = torch.randn(6, spec.num_envs, generator=torch.Generator().manual_seed(1))
+    rollout.extras["cost_advantages"] = torch.randn(
+        6, spec.num_envs, generator=torch.Generator().manual_seed(1)
+    )
     context = {"mean_episode_cost": 5.0, "cost_limit": 1.0}
     metrics = algo.update_actors(rollout, torch.Generator().manual_seed(0), context)
     assert [agent for agent, _ in calls] == [a for a in spec.agents for _ in range(4)]

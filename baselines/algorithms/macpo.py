@@ -46,7 +46,9 @@ class MACPO(HAPPO):
         cases = []
         for agent in self.agent_order(generator):
             old_all = rollout.log_probs[agent]
-            for index in minibatch_indices(rollout.steps, rollout.num_envs, minibatches, self.chunk, generator):
+            for index in minibatch_indices(
+                rollout.steps, rollout.num_envs, minibatches, self.chunk, generator
+            ):
                 result = self.cpo_update(
                     agent,
                     rollout,
