@@ -10,12 +10,15 @@ machine (torch 2.13.0 CPU, MuJoCo 4.0.0).
 - `mpe2/simple_spread` (3 agents, 25-step episodes): a uniformly random policy returns
   -26.6 per episode (sd 8.1 over 800 episodes, so a 100-episode mean has sd 0.8); the
   final deterministic evaluation is over 100 episodes.
-- `SafeSwimmer2x1Velocity` cut to 100-step episodes with a cost limit of 10 per episode:
-  the initial policy costs about 38 per episode (it exceeds the 0.049 m/s speed threshold
-  in a third of its steps; a random policy costs 41.5 and returns 1.5). The safe
-  algorithms must bring the training cost from about four times the limit down to near
-  it (mean of the last 10 iterations) without the return collapsing (a collapsed swimmer
-  returns well below -10).
+- `SafeSwimmer2x1Velocity` cut to 100-step episodes, held to a cost limit of 10 per episode:
+  the initial policy costs 30-48 per episode (it exceeds the 0.049 m/s speed threshold in a
+  third of its steps; a random policy costs 41.5 and returns 1.5). The safe algorithms must
+  end under the limit (mean training cost of the last 10 iterations, the stochastic policy
+  the constraint is on) without the return collapsing (a collapsed swimmer returns well
+  below -10), while unconstrained MAPPO on the same budget ends above it. Both are given a
+  target 20% inside the limit (`train.cost_limit` 8): each drives its cost to the target it
+  is given, and MACPO's CPO steps land on the linearised boundary, so with the target at the
+  limit its last costs were 8.7-11.3 over 20 seeds (see `learning_cases.SAFE`).
 """
 
 from __future__ import annotations
@@ -55,27 +58,39 @@ def test_cooperative_baselines_learn_simple_spread(tmp_path, case):
     assert mean_of(results, "rise") > RISE_THRESHOLD, [round(r["rise"], 2) for r in results]
 
 
-def test_mappo_l_brings_the_cost_down_to_the_limit(tmp_path):
-    """MAPPO-L (40k env steps, 8 copies, lagrangian_lr 1.0). Measured over seeds 0-9: start
-    cost 37.9-43.1; last-10-iteration cost 6.6-14.1 (mean 10.0: the Lagrangian oscillates
-    about the limit, so single seeds end on either side of it); last return -3.7 to -1.0.
-    Asked of the 3-seed mean: start above 2x the limit, last cost under 1.6x the limit (every
-    seed is under 1.41x), return above -10."""
+def test_mappo_l_ends_under_the_cost_limit(tmp_path):
+    """MAPPO-L (64k env steps, 16 copies, lagrangian_lr 0.3, target 8). Measured over seeds
+    0-9: start cost 37.4-47.8; last-10-iteration cost 1.5-6.4 (mean 3.6: the multiplier
+    overshoots on the way down and decays slowly, so at this budget the cost ends below the
+    target); last return -7.5 to -2.4; final evaluation cost 0.3-4.1. Asked of the 3-seed
+    mean: start above 2x the limit, last cost under the limit (every seed is 3.5 under it),
+    return above -10."""
     results = run_seeds("mappo_l_swimmer", CI_SEEDS, tmp_path)
     assert mean_of(results, "start_cost") > 2 * SAFE_LIMIT
     last = mean_of(results, "last_cost")
-    assert last < 1.6 * SAFE_LIMIT, f"mappo_l: last costs {[round(r['last_cost'], 2) for r in results]}"
+    assert last < SAFE_LIMIT, f"mappo_l: last costs {[round(r['last_cost'], 2) for r in results]}"
     assert mean_of(results, "last_return") > -10.0
 
 
-def test_macpo_brings_the_cost_down_to_the_limit(tmp_path):
-    """MACPO (64k env steps, 16 copies, kl 0.02). CPO steps land on the constraint's boundary,
-    so its cost settles just above the limit. Measured over seeds 0-9: start cost 33.1-40.6;
-    last-10-iteration cost 11.4-13.6 (mean 12.9); last return -7.5 to -6.8. Asked of the
-    3-seed mean: start above 2x the limit, last cost under 1.5x the limit (every seed is under
-    1.36x), return above -10."""
+def test_macpo_ends_under_the_cost_limit(tmp_path):
+    """MACPO (64k env steps, 16 copies, one CPO step per agent on the whole batch as solved,
+    kl 0.0015, target 8). Measured over seeds 0-9: start cost 30.6-38.3; last-10-iteration
+    cost 6.7-8.8 (mean 8.0: on its target); last return -7.8 to -6.4; final evaluation cost
+    1.4-6.3. Asked of the 3-seed mean: start above 2x the limit, last cost under the limit
+    (every seed is 1.2 under it), return above -10."""
     results = run_seeds("macpo_swimmer", CI_SEEDS, tmp_path)
     assert mean_of(results, "start_cost") > 2 * SAFE_LIMIT
     last = mean_of(results, "last_cost")
-    assert last < 1.5 * SAFE_LIMIT, f"macpo: last costs {[round(r['last_cost'], 2) for r in results]}"
+    assert last < SAFE_LIMIT, f"macpo: last costs {[round(r['last_cost'], 2) for r in results]}"
     assert mean_of(results, "last_return") > -10.0
+
+
+def test_unconstrained_mappo_ends_over_the_cost_limit(tmp_path):
+    """The reference the two tests above are read against: MAPPO on the same task, budget and
+    copies, blind to the cost. Measured over seeds 0-9: last-10-iteration cost 71.8-93.0 (mean
+    79.6), last return 27.6-30.6: it speeds up, which is what the limit forbids. Asked of the
+    3-seed mean: last cost over 3x the limit (every seed is over 7x), return above 10."""
+    results = run_seeds("mappo_swimmer", CI_SEEDS, tmp_path)
+    last = mean_of(results, "last_cost")
+    assert last > 3 * SAFE_LIMIT, f"mappo: last costs {[round(r['last_cost'], 2) for r in results]}"
+    assert mean_of(results, "last_return") > 10.0
