@@ -1,9 +1,13 @@
-"""Steps per second of safe tasks through the suite API vs. the raw Gymnasium-Robotics
-MaMuJoCo env of the same robot, in the same run.
+"""Steps per second of safe tasks through the suite API vs. the raw env of the same model,
+in the same run.
 
-The raw loop is `mamujoco_v1.parallel_env(robot, partition)` stepped with dicts of
-numpy actions (reset when an episode ends); the suite loop is `envs.make(task)` with
-costs, validation, autoreset and torch tensors. Actions are drawn before timing (both
+The raw loop steps the env the task is built on, with numpy actions, reset when an
+episode ends: for a velocity task the Gymnasium-Robotics `mamujoco_v1.parallel_env(robot,
+partition)` (dicts of actions; the cost is what the suite adds), for an obstacle task the
+MACPO scene's single-robot env (`safe_mamujoco.macpo.build_scene_env`: the same MuJoCo
+model, bomb and timestep, with reward and cost; one flat action, so what the suite adds is
+the agent split, MACPO's per-agent observations, validation, autoreset and torch). The
+suite loop is `envs.make(task)` with costs, validation, autoreset and torch tensors. Actions are drawn before timing (both
 loops cycle through the same number of distinct batches, see `bench_common.ACTION_POOL`), and
 the configurations take turns in each round, so a slow spell on a shared machine
 does not land on the raw loop alone. A ratio of 1.0 means the safe task runs as fast
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -64,6 +69,37 @@ def raw_mamujoco(task: str, steps: int, seed: int) -> float:
     return steps / elapsed
 
 
+def raw_scene(task: str, steps: int, seed: int) -> float:
+    """Env steps per second of an obstacle task's own single-robot scene env, 1000-step episodes."""
+    from safe_mamujoco.env import EPISODE_STEPS
+    from safe_mamujoco.macpo import build_scene_env
+    from safe_mamujoco.robots import resolve
+
+    safe = SAFE_TASKS[task]
+    robot, _ = resolve(safe.robot, safe.agent_conf)
+    env = build_scene_env(robot.scenario, safe.agent_conf)
+    env.reset(seed=seed)
+    rng = np.random.default_rng(seed)
+    actions = cycled(lambda: rng.uniform(-1, 1, env.action_space.shape), steps)
+    start, length = time.perf_counter(), 0
+    for action in actions:
+        _, _, terminated, _, _ = env.step(action)
+        length += 1
+        if terminated or length == EPISODE_STEPS:
+            env.reset()
+            length = 0
+    elapsed = time.perf_counter() - start
+    env.close()
+    return steps / elapsed
+
+
+def raw_reference(task: str) -> tuple[str, Callable[[str, int, int], float]]:
+    """The raw env a task is built on: its label and its timing loop."""
+    if SAFE_TASKS[task].constraint is None:
+        return "raw scene env", raw_scene
+    return "raw mamujoco_v1", raw_mamujoco
+
+
 def suite(task: str, steps: int, seed: int, num_envs: int, vector: str, validate: bool) -> float:
     """Env steps per second (copies x steps) of the safe task through `envs.make`."""
     env = envs.make(task, num_envs=num_envs, vector=vector, seed=seed, validate_actions=validate)
@@ -84,16 +120,15 @@ def main() -> None:
             ("suite sync, no validation", 1, False),
             ("suite sync", args.copies, True),
         ]
-        runs = {"raw": partial(raw_mamujoco, task, args.steps, args.seed)}
+        raw_label, raw_loop = raw_reference(task)
+        runs = {"raw": partial(raw_loop, task, args.steps, args.seed)}
         for label, copies, validate in configs:
             steps = args.steps if copies == 1 else max(args.steps // copies, 200)
             runs[(label, copies, validate)] = partial(suite, task, steps, args.seed, copies, "sync", validate)
         best = best_of_interleaved(args.repeats, runs)
         raw = best.pop("raw")
-        print(f"{task}: raw mamujoco_v1 {raw:,.0f} steps/s", flush=True)
-        rows.append(
-            {"task": task, "config": "raw mamujoco_v1", "copies": 1, "steps_per_second": round(raw, 1)}
-        )
+        print(f"{task}: {raw_label} {raw:,.0f} steps/s", flush=True)
+        rows.append({"task": task, "config": raw_label, "copies": 1, "steps_per_second": round(raw, 1)})
         for (label, copies, _), sps in best.items():
             ratio = sps / raw
             rows.append(
