@@ -68,8 +68,9 @@ def suite_file(suite: Path, steps: int | None, seeds: int | None, runs_dir: Path
         data["steps"] = steps
     if seeds is not None:
         data["seeds"] = seeds
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    path = runs_dir / f"{data['name']}_{data['steps']}steps_{data['seeds']}seeds.yaml"
+    # inside runs/, the one folder the build keeps when it rewrites its report
+    (runs_dir / "runs").mkdir(parents=True, exist_ok=True)
+    path = runs_dir / "runs" / f"suite_{data['name']}_{data['steps']}steps_{data['seeds']}seeds.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 

@@ -42,7 +42,19 @@ def test_bench_tabulates_the_runs_final_figures_and_resumes(tmp_path, capsys):
     suite = tmp_path / "tiny_safe.yaml"
     suite.write_text(TINY_SUITE)
     runs, out = tmp_path / "runs_dir", tmp_path / "safe_learning.json"
-    args = ["--suite", str(suite), "--runs-dir", str(runs), "--out", str(out), "--workers", "2"]
+    # --seeds makes a copy of the suite with its own seed count (here the same one seed)
+    args = [
+        "--suite",
+        str(suite),
+        "--seeds",
+        "1",
+        "--runs-dir",
+        str(runs),
+        "--out",
+        str(out),
+        "--workers",
+        "2",
+    ]
     assert bench_safe_learning.main(args) == 0
     result = json.loads(out.read_text())
     assert result["runs_finished"] == result["runs_planned"] == 2
