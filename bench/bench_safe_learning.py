@@ -116,7 +116,7 @@ def tabulate(jobs: list[Job]) -> list[dict[str, Any]]:
     rows = []
     for (task, algo), runs in cells.items():
         runs.sort(key=lambda pair: pair[0].seed)
-        limit = next((cost_limit(j) for j, _ in runs if cost_limit(j) is not None), None)
+        limit = next((v for v in (cost_limit(j) for j, _ in runs) if v is not None), None)
         row: dict[str, Any] = {
             "task": task,
             "algo": algo,
