@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import statistics
 import sys
 from pathlib import Path
@@ -32,6 +31,7 @@ import yaml
 from bench_common import write_result
 
 from leaderboards import build
+from leaderboards.aggregate import RunResult, cost_limit_of, read_run
 from leaderboards.plan import Job, plan
 from leaderboards.suite import SUITES_DIR, load_suite
 
@@ -75,59 +75,42 @@ def suite_file(suite: Path, steps: int | None, seeds: int | None, runs_dir: Path
     return path
 
 
-def final_figures(job: Job) -> dict[str, float] | None:
-    """A finished run's final training and evaluation cost and return; None if unfinished."""
-    summary_path = job.run_dir / "summary.json"
-    if not summary_path.exists():
-        return None
-    summary = json.loads(summary_path.read_text())
-    if job.kind == "random":
-        final = summary.get("final", {})
-        return {"eval_cost": float(final["eval_cost"]), "eval_return": float(final["eval_return"])}
-    with (job.run_dir / "progress.csv").open() as handle:
+def final_figures(run: RunResult) -> dict[str, float]:
+    """A finished run's final evaluation cost and return and, for a training run, its final
+    training cost and return (the last iterations of its progress.csv)."""
+    figures = {"eval_cost": run.final["cost"], "eval_return": run.final["return"]}
+    if run.job.kind == "random":
+        return figures
+    with (run.job.run_dir / "progress.csv").open() as handle:
         rows = [r for r in csv.DictReader(handle) if r.get("train_cost", "") not in ("", "nan")]
     window = rows[-max(MIN_FINAL_ITERATIONS, round(FINAL_FRACTION * len(rows))) :]
-    final = summary["final"]
     return {
         "train_cost": statistics.mean(float(r["train_cost"]) for r in window),
         "train_return": statistics.mean(float(r["train_return"]) for r in window),
-        "eval_cost": float(final["eval_cost"]),
-        "eval_return": float(final["eval_return"]),
-        "final_iterations": len(window),
+        **figures,
     }
-
-
-def cost_limit(job: Job) -> float | None:
-    manifest = job.run_dir / "manifest.json"
-    if not manifest.exists():
-        return None
-    data = json.loads(manifest.read_text())
-    limit = data.get("cost_limit") or data.get("env_metadata", {}).get("cost_limit")
-    return None if limit is None else float(limit)
 
 
 def tabulate(jobs: list[Job]) -> list[dict[str, Any]]:
     """One row per (task, algorithm): per-seed figures, their means, and whether the limit holds."""
-    cells: dict[tuple[str, str], list[tuple[Job, dict[str, float]]]] = {}
+    cells: dict[tuple[str, str], list[RunResult]] = {}
     for job in jobs:
-        figures = final_figures(job)
-        if figures is not None:
-            cells.setdefault((job.task, job.algo), []).append((job, figures))
+        if (job.run_dir / "summary.json").exists():
+            cells.setdefault((job.task, job.algo), []).append(read_run(job))
     rows = []
     for (task, algo), runs in cells.items():
-        runs.sort(key=lambda pair: pair[0].seed)
-        limit = next((v for v in (cost_limit(j) for j, _ in runs) if v is not None), None)
+        runs.sort(key=lambda run: run.job.seed)
+        figures = [final_figures(run) for run in runs]
         row: dict[str, Any] = {
             "task": task,
             "algo": algo,
-            "cost_limit": limit,
-            "seeds": [j.seed for j, _ in runs],
+            "cost_limit": cost_limit_of(runs),
+            "seeds": [run.job.seed for run in runs],
         }
-        for key in runs[0][1]:
-            if key == "final_iterations":
-                continue
-            values = [f[key] for _, f in runs]
+        for key in figures[0]:
+            values = [f[key] for f in figures]
             row[key] = {"mean": statistics.mean(values), "per_seed": values}
+        limit = row["cost_limit"]
         if limit is not None and "train_cost" in row:
             row["keeps_limit_train"] = row["train_cost"]["mean"] <= limit
             row["keeps_limit_eval"] = row["eval_cost"]["mean"] <= limit

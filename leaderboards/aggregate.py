@@ -101,7 +101,8 @@ def read_run(job: Job) -> RunResult:
     return RunResult(job, final, int(summary.get("env_steps", 0)), curve, manifest)
 
 
-def _cost_limit(runs: list[RunResult]) -> float | None:
+def cost_limit_of(runs: list[RunResult]) -> float | None:
+    """The cost limit the runs were held to, from their manifests (None without one)."""
     for run in runs:
         limit = run.manifest.get("cost_limit") or run.manifest.get("env_metadata", {}).get("cost_limit")
         if isinstance(limit, int | float):
@@ -151,7 +152,7 @@ def build_leaderboard(suite: Suite, jobs: list[Job]) -> Leaderboard:
             score=group.score,
             seeds=group.seeds,
             env_steps=sorted({r.env_steps for r in task_runs}),
-            cost_limit=_cost_limit(task_runs),
+            cost_limit=cost_limit_of(task_runs),
             metrics=metrics,
             cells=cells,
             random=random,
