@@ -155,6 +155,10 @@ class RunConfig:
     device: str = "cpu"
     torch_threads: int = 1
     checkpoint_interval: int = 25  # iterations between checkpoints (latest.pt)
+    # Reset the training envs at every checkpoint, as a resume does, so that a run interrupted and
+    # resumed (a lost cluster node) writes the same progress.csv as an uninterrupted one. Costs the
+    # episodes running at each checkpoint (cut short, not counted). Off-policy runs always do it.
+    exact_resume: bool = False
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     rollout: RolloutConfig = field(default_factory=RolloutConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

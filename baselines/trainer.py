@@ -8,7 +8,9 @@ episodes would never finish. A resumed run therefore starts its envs afresh, wit
 derived from the checkpoint's iteration: it keeps every row up to the checkpoint and continues
 deterministically (the same checkpoint resumes to the same numbers), not bit for bit as the
 uninterrupted run would have. `OffPolicyTrainer`, which learns from whole episodes and whose
-rollouts span whole episodes, does reset at checkpoints and resumes bit for bit.
+rollouts span whole episodes, does reset at checkpoints and resumes bit for bit, and so does
+an on-policy run whose config sets `exact_resume` (for runs that may be interrupted, such as
+on a cluster), provided its checkpoint span is at least an episode long.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ class Trainer:
         self.iterations = max(1, math.ceil(config.steps / self.steps_per_iteration))
         # --steps rounded up to whole iterations
         self.total_steps = self.iterations * self.steps_per_iteration
+        self._check_exact_resume(spec)
         self.sources = list(sources)
         self.timing = {"collect_s": 0.0, "update_s": 0.0, "eval_s": 0.0, "video_s": 0.0}  # this session only
         self.run_dir.mkdir(parents=True, exist_ok=True)
@@ -126,6 +129,20 @@ class Trainer:
         )
 
     # ---------------------------------------------------------------- set-up
+
+    def _check_exact_resume(self, spec: envs.EnvSpec) -> None:
+        """`exact_resume` resets the envs every checkpoint: no episode may be longer than that span."""
+        config = self.config
+        span = config.checkpoint_interval * config.rollout.length
+        if not config.exact_resume or self.reseed_at_checkpoints or spec.max_episode_steps is None:
+            return
+        if span < spec.max_episode_steps:
+            need = math.ceil(spec.max_episode_steps / config.rollout.length)
+            raise TrainingError(
+                f"exact_resume resets the envs at every checkpoint, every {config.checkpoint_interval} iterations x "
+                f"{config.rollout.length} steps = {span} steps, which would cut {config.env}'s "
+                f"{spec.max_episode_steps}-step episodes before they end: set checkpoint_interval to at least {need}"
+            )
 
     def _cost_limit(self, spec: envs.EnvSpec) -> float | None:
         if not self.algorithm_cls.needs_costs:
@@ -216,7 +233,8 @@ class Trainer:
         (self.run_dir / name).write_text(json.dumps(manifest, indent=2, default=str) + "\n")
         return name, json.loads(json.dumps(manifest, default=str))
 
-    # Reset the training envs at each checkpoint (as a resume does), for bit-exact resumes.
+    # Reset the training envs at each checkpoint (as a resume does), for bit-exact resumes: always
+    # for off-policy trainers, for on-policy ones when the config sets `exact_resume`.
     reseed_at_checkpoints = False
 
     # ------------------------------------------------------------------ loop
@@ -298,7 +316,7 @@ class Trainer:
                     window_steps, window_start = 0, now
                 if last or state.iteration % config.checkpoint_interval == 0:
                     self._save(self.run_dir / "checkpoints" / "latest.pt")
-                    if not last and self.reseed_at_checkpoints:  # as a resume from here will
+                    if not last and (self.reseed_at_checkpoints or config.exact_resume):  # as a resume will
                         timestep = self.env.reset(seed=self._env_seed(state.iteration))
                         hidden = self.algorithm.initial_hidden(config.num_envs)
                         starts = torch.ones(config.num_envs, dtype=torch.bool, device=self.device)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
 import sys
@@ -55,7 +56,8 @@ def git_commit(path: Path | None = None) -> str | None:
             check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
-        return None
+        # code shipped without its checkout (the Ray launcher's nodes): the head's commit
+        return os.environ.get("MARLSUITE_GIT_COMMIT")
     return f"{commit}-dirty" if dirty else commit
 
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from leaderboards import reference
-from leaderboards.launchers import Outcome, run_local, run_ray
+from leaderboards.launchers import Outcome, run_local
 from leaderboards.plan import Job, estimate, plan, run_status
 from leaderboards.suite import SuiteError, load_suite
 
@@ -26,6 +26,8 @@ EXAMPLES = """examples:
   python -m leaderboards.build smoke --dry-run
   python -m leaderboards.build smoke --workers 2
   python -m leaderboards.build safe_mamujoco --launcher ray --address auto
+  python -m leaderboards.build safe_mamujoco --launcher ray --address auto --dry-run   # per-node plan
+  python -m leaderboards.build smax --launcher ray --address auto --storage s3://bucket/marlsuite
   python -m leaderboards.build my_suite.yaml --out results/my_suite
 """
 
@@ -47,6 +49,25 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--address", default=None, help="ray: cluster address, e.g. auto (default: start a local Ray)"
+    )
+    p.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="ray: attempts after the first for a run whose node is lost or whose process is killed; "
+        "each resumes from the run's last checkpoint (default 2)",
+    )
+    p.add_argument(
+        "--sync-seconds",
+        type=float,
+        default=30.0,
+        help="ray: how often a running run's checkpoints, progress.csv and logs reach the store (default 30)",
+    )
+    p.add_argument(
+        "--storage",
+        default=None,
+        help="ray: a pyarrow.fs URI (shared path, s3://, gs://) the runs stream to "
+        "(default: the head's run directories, no shared filesystem needed)",
     )
     p.add_argument("--out", type=Path, default=None, help="output folder (default leaderboards/<suite>)")
     p.add_argument("--no-run", action="store_true", help="only aggregate the runs that exist")
@@ -115,7 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.dry_run:
         print("\n".join(describe_plan(jobs, workers)))
+        if args.launcher == "ray":
+            from leaderboards.ray_launcher import node_plan
+
+            print("\n".join(node_plan(jobs, args.address)))
         return 0
+    if args.retries < 0 or args.sync_seconds <= 0:
+        print("error: --retries must be >= 0 and --sync-seconds > 0", file=sys.stderr)
+        return 2
     failed: list[Outcome] = []
     if todo and not args.no_run:
         counter = {"n": 0}
@@ -133,7 +161,14 @@ def main(argv: list[str] | None = None) -> int:
         where = "Ray" if args.launcher == "ray" else f"{workers} local worker(s)"
         print(f"running {len(todo)} run(s) on {where}", flush=True)
         if args.launcher == "ray":
-            run_ray(todo, args.address, report)
+            from leaderboards.ray_launcher import ClusterError, RayOptions, run_ray
+
+            options = RayOptions(args.address, args.retries, args.sync_seconds, args.storage)
+            try:
+                run_ray(todo, out_dir, report, options)
+            except ClusterError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 2
         else:
             run_local(todo, workers, report)
         for job in jobs:

@@ -74,13 +74,21 @@ class Job:
                 "--out",
                 out,
             ]
-        if self.status == "partial":
-            return ["-m", "baselines.run", "--resume", out]
+        return self.resume_args(out) if self.status == "partial" else self.fresh_args(out)
+
+    def fresh_args(self, out: str) -> list[str]:
+        """The command that starts this run from scratch in `out`."""
+        if self.kind == "random":
+            return self.args(out)
         args = ["-m", "baselines.run", "--env", self.task, "--algo", self.algo, "--seed", str(self.seed)]
         args += ["--steps", str(self.steps)]
         for override in self.overrides:
             args += ["--set", override]
         return [*args, "--out", out]
+
+    def resume_args(self, out: str) -> list[str] | None:
+        """The command that continues an interrupted run in `out` (None: a reference, never resumed)."""
+        return None if self.kind == "random" else ["-m", "baselines.run", "--resume", out]
 
     def command(self) -> str:
         """For people: the same command with this run's directory."""
@@ -96,7 +104,13 @@ class Job:
         return float(self.resources.get("cpus", max(1, int(self.config.get("torch_threads", 1)))))
 
 
+# Config keys added after runs existed, left out of the hash at their default: older runs keep
+# their identity (their config.yaml lacks the key) and nothing else changes for them.
+NEUTRAL_DEFAULTS = {"exact_resume": False}
+
+
 def config_hash(config: dict[str, Any]) -> str:
+    config = {k: v for k, v in config.items() if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 
@@ -274,23 +288,28 @@ def estimate(jobs: list[Job]) -> Estimate:
     todo = [j for j in jobs if j.status != "done"]
     seconds, unknown, sources = 0.0, [], set()
     for job in todo:
-        left = job.steps
-        if job.status == "partial":
-            left = max(0, job.steps - _steps_done(job))
-        if job.kind == "random":
-            seconds += STARTUP_SECONDS
-            continue
-        sps = job.measured_sps or job.estimate.get("steps_per_second")
-        if job.measured_sps:
+        if job.kind == "train" and job.measured_sps:
             sources.add("measured by finished runs of the same task and algorithm in this suite")
-        elif sps:
+        elif job.kind == "train" and job.estimate.get("steps_per_second"):
             sources.add(str(job.estimate.get("source", "the suite file's estimate")))
-        if not sps:
+        job_time = job_seconds(job)
+        if job_time is None:
             unknown.append(job.label)
             continue
-        seconds += STARTUP_SECONDS + left / float(sps)
+        seconds += job_time
     env_steps = sum(j.steps for j in todo)
     return Estimate(len(todo), env_steps, None if unknown else seconds, unknown, sorted(sources))
+
+
+def job_seconds(job: Job) -> float | None:
+    """Estimated wall time of what is left of one run (None: no throughput known)."""
+    if job.kind == "random":
+        return STARTUP_SECONDS
+    sps = job.measured_sps or job.estimate.get("steps_per_second")
+    if not sps:
+        return None
+    left = max(0, job.steps - _steps_done(job)) if job.status == "partial" else job.steps
+    return STARTUP_SECONDS + left / float(sps)
 
 
 def _steps_done(job: Job) -> int:

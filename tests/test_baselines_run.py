@@ -76,18 +76,11 @@ def test_same_seed_gives_the_same_progress_csv(tmp_path):
     assert (a / "progress.csv").read_bytes() != (c / "progress.csv").read_bytes()
 
 
-def test_a_killed_run_resumes_from_its_checkpoint(tmp_path):
-    """The resumed run keeps every row up to its checkpoint, finishes, and is deterministic:
-    two resumes of the same checkpoint give the same file. (Its envs restart at the
-    checkpoint, so after it the rows differ from an uninterrupted run's: see trainer.py.)"""
-    import shutil
-
-    whole = run(tmp_path, "whole", "--algo", "happo", "--seed", "5")
-    # the interrupted run: stopped after 4 of 8 iterations (its last checkpoint is at 3)
-    cut = tmp_path / "cut"
-    args = ["--env", "mpe2/simple_spread", "--out", str(cut), *SMALL, "--algo", "happo", "--seed", "5"]
+def killed_run(tmp_path: Path, name: str, *args: str) -> Path:
+    """A run stopped (as by Ctrl-C) during its 5th iteration; its last checkpoint is at 3."""
     from baselines import trainer as trainer_module
 
+    cut = tmp_path / name
     original = trainer_module.Trainer.collect
     calls = {"n": 0}
 
@@ -99,9 +92,22 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path):
 
     trainer_module.Trainer.collect = dying_collect
     try:
-        assert main(args) == 130  # Ctrl-C's exit status, no traceback
+        assert (
+            main(["--env", "mpe2/simple_spread", "--out", str(cut), *SMALL, *args]) == 130
+        )  # Ctrl-C's status
     finally:
         trainer_module.Trainer.collect = original
+    return cut
+
+
+def test_a_killed_run_resumes_from_its_checkpoint(tmp_path):
+    """The resumed run keeps every row up to its checkpoint, finishes, and is deterministic:
+    two resumes of the same checkpoint give the same file. (Its envs restart at the
+    checkpoint, so after it the rows differ from an uninterrupted run's: see trainer.py.)"""
+    import shutil
+
+    whole = run(tmp_path, "whole", "--algo", "happo", "--seed", "5")
+    cut = killed_run(tmp_path, "cut", "--algo", "happo", "--seed", "5")
     log = (cut / "train.log").read_text()
     assert len(rows(cut)) == 4 and "stopped at iteration 4" in log
     assert f"the last checkpoint (iteration 3) and the log are kept in {cut}" in log
@@ -112,8 +118,32 @@ def test_a_killed_run_resumes_from_its_checkpoint(tmp_path):
     resumed, uninterrupted = rows(cut), rows(whole)
     assert len(resumed) == len(uninterrupted) == 8
     assert resumed[:3] == uninterrupted[:3]  # up to the checkpoint at iteration 3
+    assert resumed[3:] != uninterrupted[3:]
     assert (cut / "progress.csv").read_bytes() == (twin / "progress.csv").read_bytes()
     assert (cut / "summary.json").exists()
+
+
+def test_with_exact_resume_a_killed_run_resumes_bit_for_bit(tmp_path):
+    """`exact_resume` resets the envs at every checkpoint, as a resume does, so the resumed
+    run writes the uninterrupted run's progress.csv byte for byte (what the Ray launcher's
+    retries after a lost node rely on)."""
+    exact = ("--algo", "happo", "--seed", "5", "--set", "exact_resume=true")
+    whole = run(tmp_path, "whole", *exact)
+    cut = killed_run(tmp_path, "cut", *exact)
+    assert len(rows(cut)) == 4
+    assert main(["--resume", str(cut)]) == 0
+    assert (cut / "progress.csv").read_bytes() == (whole / "progress.csv").read_bytes()
+    plain = run(tmp_path, "plain", "--algo", "happo", "--seed", "5")
+    assert rows(plain)[:3] == rows(whole)[:3] and rows(plain)[3:] != rows(whole)[3:]  # it did reset
+
+
+def test_exact_resume_refuses_checkpoints_closer_than_an_episode(tmp_path, capsys):
+    argv = ["--env", "mpe2/simple_spread", "--algo", "mappo", "--out", str(tmp_path / "r"), "--steps", "480"]
+    argv += ["--set", "rollout.length=2", "--set", "checkpoint_interval=3", "--set", "exact_resume=true"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "every 3 iterations x 2 steps = 6 steps" in err and "25-step episodes" in err
+    assert "set checkpoint_interval to at least 13" in err
 
 
 def test_episodes_longer_than_a_checkpoint_span_finish(tmp_path):

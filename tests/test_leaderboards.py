@@ -205,10 +205,15 @@ def test_rerun_runs_nothing_new(smoke_local, smoke_suite):
 # ---------------------------------------------------------------------- Ray
 
 
-def test_smoke_suite_on_a_local_ray_cluster(smoke_local, smoke_suite, tmp_path):
-    """Ray completes the smoke suite: the local results with the MPE and Safe MaMuJoCo seed-1
-    runs and random references deleted (9 of 36 runs, to keep CI short), gathered back here."""
-    ray = pytest.importorskip("ray")
+def test_smoke_suite_over_three_ray_nodes(smoke_local, smoke_suite, tmp_path, monkeypatch):
+    """Ray completes the smoke suite on three worker nodes with their own scratch directories
+    and no shared files (tests/ray_nodes.py): the local results with the MPE and Safe MaMuJoCo
+    seed-1 runs and random references deleted (9 of 36 runs, to keep CI short), gathered back
+    here. The head works outside the checkout, so the nodes can only use the shipped code."""
+    pytest.importorskip("ray")
+    from ray_nodes import local_cluster
+
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "smoke_ray"
     shutil.copytree(smoke_local[0], out)
     removed = [
@@ -219,12 +224,15 @@ def test_smoke_suite_on_a_local_ray_cluster(smoke_local, smoke_suite, tmp_path):
     assert len(removed) == 9
     for path in removed:
         shutil.rmtree(path)
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        code = build.main([smoke_suite, "--launcher", "ray", "--out", str(out)])
-    finally:
-        ray.shutdown()
+    with local_cluster() as cluster:
+        nodes = {cluster.add_worker(f"node{i}", tmp_path / "scratch") for i in range(3)}
+        code = build.main([smoke_suite, "--launcher", "ray", "--address", cluster.address, "--out", str(out)])
     assert code == 0
+    ran_on = {
+        re.search(r"attempt 1 on node (\w+)", (p / "launcher.log").read_text()).group(1) for p in removed
+    }
+    assert len(ran_on) >= 2 and ran_on <= nodes  # spread over the nodes
+    assert not list((tmp_path / "scratch").glob("*/marlsuite-run-*"))  # each node cleaned up
     local, remote = finals(smoke_local[0]), finals(out)
     assert set(remote) == set(local)
     # the same configs and seeds on CPU give the same numbers, whichever launcher ran them
