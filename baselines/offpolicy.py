@@ -107,7 +107,9 @@ class EpisodeAssembler:
         else:
             self.t[copy] = 0
 
-    def add(self, obs, state, avail, actions, reward, terminated, done, final_obs, final_state) -> int:
+    def add(
+        self, obs, state, avail, actions, reward, terminated, done, final_obs, final_state, final_avail
+    ) -> int:
         """Write one step of every copy; file finished episodes; return how many finished."""
         n = torch.arange(len(self.t), device=self.t.device)
         if bool((self.t >= self.buffer.max_length).any()):
@@ -124,6 +126,7 @@ class EpisodeAssembler:
         self.rows["filled"][n, t] = True
         self.rows["obs"][n, t + 1] = final_obs  # overwritten by the next step unless the episode ended
         self.rows["state"][n, t + 1] = final_state
+        self.rows["avail"][n, t + 1] = final_avail  # the allowed actions a truncated episode bootstraps over
         self.t = t + 1
         finished = done.nonzero().flatten().tolist()
         for copy in finished:
@@ -192,6 +195,7 @@ class OffPolicyTrainer(Trainer):
                 done=nxt.done,
                 final_obs=algo.stack_obs(nxt.final_obs),
                 final_state=nxt.final_state.float(),
+                final_avail=algo.stack_masks(nxt.final_action_mask, stacked.unsqueeze(-1)),
             )
             if bool(nxt.done.any()):
                 self._record_episodes(nxt, nxt.done, episodes)

@@ -69,6 +69,12 @@ def _rollout(
     _check_timestep(spec, timestep, "reset")
     _expect(not bool(timestep.done.any()), "reset: terminated/truncated must be all False")
     _expect_same_values(timestep.final_obs, timestep.obs, "reset: final_obs must equal obs")
+    if timestep.action_mask is not None and timestep.final_action_mask is not None:
+        _expect_same_values(
+            timestep.final_action_mask,
+            timestep.action_mask,
+            "reset: final_action_mask must equal action_mask",
+        )
     generator = torch.Generator(device=spec.device).manual_seed(seed)
     record = [(timestep, None)]
     ended = torch.zeros(spec.num_envs, dtype=torch.bool, device=spec.device)
@@ -129,16 +135,22 @@ def _check_timestep(spec: EnvSpec, ts: TimeStep, where: str) -> None:
         (ts.action_mask is not None) == spec.has_action_masks,
         f"{where}: action_mask must be given iff spec.has_action_masks",
     )
-    if ts.action_mask is not None:
-        _expect_keys(ts.action_mask, spec.agents, f"{where}: action_mask")
+    _expect(
+        (ts.final_action_mask is not None) == spec.has_action_masks,
+        f"{where}: final_action_mask must be given iff spec.has_action_masks",
+    )
+    for label, masks in (("action_mask", ts.action_mask), ("final_action_mask", ts.final_action_mask)):
+        if masks is None:
+            continue
+        _expect_keys(masks, spec.agents, f"{where}: {label}")
         for agent in spec.agents:
-            mask = ts.action_mask[agent]
+            mask = masks[agent]
             _expect_tensor(
-                mask, (n, spec.action_mask_size(agent)), torch.bool, spec, f"{where}: action_mask[{agent}]"
+                mask, (n, spec.action_mask_size(agent)), torch.bool, spec, f"{where}: {label}[{agent}]"
             )
             _expect(
                 bool(mask.any(dim=1).all()),
-                f"{where}: action_mask[{agent}] allows no action in copies {_where(~mask.any(dim=1))}",
+                f"{where}: {label}[{agent}] allows no action in copies {_where(~mask.any(dim=1))}",
             )
     _expect_keys(ts.info, spec.info_keys, f"{where}: info")
     for key in spec.info_keys:
@@ -156,6 +168,12 @@ def _check_autoreset(spec: EnvSpec, ts: TimeStep, where: str) -> None:
         torch.equal(ts.final_state[running], ts.state[running]),
         f"{where}: final_state must equal state for copies whose episode did not end",
     )
+    if ts.action_mask is not None and ts.final_action_mask is not None:
+        for agent in spec.agents:
+            _expect(
+                torch.equal(ts.final_action_mask[agent][running], ts.action_mask[agent][running]),
+                f"{where}: final_action_mask[{agent}] must equal action_mask for copies whose episode did not end",
+            )
     for key in ("episode_return", "episode_length"):
         if key not in ts.info:
             continue
@@ -257,6 +275,7 @@ def _expect_same(a: TimeStep, b: TimeStep, message: str) -> None:
             "final_state",
             "cost",
             "action_mask",
+            "final_action_mask",
             "info",
         ):
             x, y = getattr(a, name), getattr(b, name)

@@ -173,8 +173,11 @@ class PettingZooCopy:
                 value = value["observation"]
             elif masks is not None:
                 masks[a] = np.array(infos[a]["action_mask"], dtype=bool)
-            if masks is not None and a not in self._alive:  # left at this step: no choice any more
-                masks[a] = self._dead_mask[a].copy()
+            if masks is not None and a not in self._alive and not (terminated or truncated):
+                masks[a] = self._dead_mask[
+                    a
+                ].copy()  # left at this step while others play on: no choice any more
+            # (at the episode's end the env's own masks stay: they are its final step's, `final_action_mask`)
             agent_obs[a] = self._flatten_obs(a, value)
         if self._has_state:
             state = np.array(self.env.state(), dtype=self.spec.state_space.dtype).reshape(-1)
@@ -338,12 +341,12 @@ class SuiteParallelEnv(ParallelEnv):
             for a in self.possible_agents
         }
         timestep = self.env.step(batched)
-        obs = self._observations(timestep.final_obs, timestep)
+        obs = self._observations(timestep.final_obs, timestep, final=True)
         self._state = timestep.final_state[0].cpu().numpy()
         rewards = {a: float(r[0]) for a, r in timestep.reward.items()}
         terminated = {a: bool(timestep.terminated[0]) for a in self.agents}
         truncated = {a: bool(timestep.truncated[0]) for a in self.agents}
-        infos = self._infos(timestep)
+        infos = self._infos(timestep, final=True)
         if bool(timestep.done[0]):
             self.agents = []
             self._next_episode = timestep
@@ -357,19 +360,30 @@ class SuiteParallelEnv(ParallelEnv):
     def close(self) -> None:
         self.env.close()
 
-    def _observations(self, obs: dict[str, torch.Tensor], timestep: TimeStep) -> dict[str, Any]:
+    @staticmethod
+    def _masks(timestep: TimeStep, final: bool) -> dict[str, torch.Tensor] | None:
+        """After a step, the masks of the step just taken (an ended episode's last ones)."""
+        if final and timestep.final_action_mask is not None:
+            return timestep.final_action_mask
+        return timestep.action_mask
+
+    def _observations(
+        self, obs: dict[str, torch.Tensor], timestep: TimeStep, final: bool = False
+    ) -> dict[str, Any]:
         first = {a: t[0].cpu().numpy() for a, t in obs.items()}
-        if timestep.action_mask is None:
+        masks = self._masks(timestep, final)
+        if masks is None:
             return first
         return {
-            a: {"observation": o, "action_mask": timestep.action_mask[a][0].cpu().numpy().astype(np.int8)}
+            a: {"observation": o, "action_mask": masks[a][0].cpu().numpy().astype(np.int8)}
             for a, o in first.items()
         }
 
-    def _infos(self, timestep: TimeStep) -> dict[str, dict[str, Any]]:
+    def _infos(self, timestep: TimeStep, final: bool = False) -> dict[str, dict[str, Any]]:
         infos: dict[str, dict[str, Any]] = {a: {} for a in self.possible_agents}
-        if timestep.action_mask is not None:
-            for a, mask in timestep.action_mask.items():
+        masks = self._masks(timestep, final)
+        if masks is not None:
+            for a, mask in masks.items():
                 infos[a]["action_mask"] = mask[0].cpu().numpy()
         if timestep.cost is not None:
             for a, cost in timestep.cost.items():

@@ -17,7 +17,9 @@ class TimeStep:
     - `terminated`/`truncated` are per copy. A copy that finished has already been
       reset: `obs`/`state` show its new episode, `final_obs`/`final_state` the last
       step of the old one (equal to `obs`/`state` for copies that did not finish), so
-      a learner can bootstrap truncated episodes from the right value.
+      a learner can bootstrap truncated episodes from the right value; likewise
+      `final_action_mask` (None when the task has no masks) is the mask of that last
+      step, for a learner that maximises over the allowed actions there (QMIX).
     - `info` holds float tensors of shape `(num_envs,)`; a value that does not apply to
       a copy at this step (e.g. `episode_return` of an unfinished episode) is NaN.
     """
@@ -32,6 +34,7 @@ class TimeStep:
     cost: Tensors | None = None
     action_mask: Tensors | None = None
     info: Tensors = field(default_factory=dict)
+    final_action_mask: Tensors | None = None
 
     @property
     def done(self) -> torch.Tensor:

@@ -142,6 +142,14 @@ EPISODE_COST = (2.0 + 3.5 + 3.0 + 1.0 + 0.5 + 0.5) / 3  # = 3.5
 EPISODE_RETURN = (6 + 5 + 7 + 7 + 8 + 7) / 3
 
 
+def last_mask(agent: str, t: int) -> list[bool]:
+    """The mask after scripted step t+1 (beta, gone from step 3 on, may only take action 0)."""
+    if agent == "beta" and t + 1 >= MaskedTagEnv.BETA_LEAVES_AT + 1:
+        return DEAD_MASK
+    cell = CELLS_AFTER[agent][t]
+    return [True, cell > 0, cell < 4]
+
+
 def scripted_actions(t: int, num_envs: int) -> dict[str, torch.Tensor]:
     return {a: torch.full((num_envs,), SCRIPT[a][t], dtype=torch.int64) for a in AGENTS}
 
@@ -214,13 +222,11 @@ def test_scripted_episode_rewards_costs_masks_and_dead_agent():
                         dim=1,
                     ).float()
                     torch.testing.assert_close(obs, expected, rtol=0, atol=0, msg=where)
-                if not last and not (a == "beta" and t + 1 == MaskedTagEnv.BETA_LEAVES_AT):
-                    if a == "beta" and beta_left:
-                        expected_mask = DEAD_MASK
-                    else:
-                        cell = CELLS_AFTER[a][t]
-                        expected_mask = [True, cell > 0, cell < 4]
-                    assert timestep.action_mask[a].tolist() == [expected_mask] * num_envs, where
+                if not (a == "beta" and t + 1 == MaskedTagEnv.BETA_LEAVES_AT):
+                    # the mask of the state this step reached; at the last step, of the ended episode
+                    assert timestep.final_action_mask[a].tolist() == [last_mask(a, t)] * num_envs, where
+                    if not last:
+                        assert timestep.action_mask[a].tolist() == [last_mask(a, t)] * num_envs, where
             assert timestep.info["success"].tolist() == [SUCCESS[t]] * num_envs
             if not last:
                 assert not timestep.done.any(), f"step {t + 1}: beta leaving must not end the episode"
@@ -310,6 +316,22 @@ def test_agent_that_left_gets_the_dead_mask_one_step_later():
 
 
 # --- to_pettingzoo -------------------------------------------------------------------
+
+
+def test_to_pettingzoo_ends_an_episode_with_its_own_last_masks():
+    """The step that ends an episode returns that episode's last observation, and with it its
+    last action masks, not the next episode's start masks."""
+    parallel = envs.to_pettingzoo(masked_env(num_envs=1, seed=0))
+    parallel.reset(seed=0)
+    for t in range(MaskedTagEnv.HORIZON):
+        obs, _, _, truncated, infos = parallel.step({a: int(SCRIPT[a][t]) for a in parallel.agents})
+    assert all(truncated.values())
+    assert parallel.agents == []  # the episode ended at the last scripted step
+    assert last_mask("alpha", MaskedTagEnv.HORIZON - 1) != START_MASKS["alpha"]  # so the test can tell
+    for a in ("alpha", "gamma"):
+        assert obs[a]["action_mask"].tolist() == [int(v) for v in last_mask(a, MaskedTagEnv.HORIZON - 1)]
+        assert infos[a]["action_mask"].tolist() == last_mask(a, MaskedTagEnv.HORIZON - 1)
+    parallel.close()
 
 
 @pytest.mark.parametrize("task", ["mpe2/simple_spread", "mpe2/simple_speaker_listener"])

@@ -126,6 +126,41 @@ def test_epsilon_greedy_only_takes_allowed_actions():
     assert set(actions["agent_0"][::2].tolist()) == {0, 4}  # epsilon 1: both allowed actions drawn
 
 
+def test_a_finished_episode_keeps_the_masks_of_its_final_state():
+    """A truncated episode bootstraps from max over the actions allowed in its final state, so
+    the buffer holds that state's masks (pymarl stores the final avail_actions), not all-allowed
+    nor the next episode's first masks."""
+    from baselines.offpolicy import EpisodeAssembler, EpisodeBuffer
+
+    buffer = EpisodeBuffer(4, 3, num_agents=2, obs_dim=1, state_dim=1, actions=3, device=torch.device("cpu"))
+    assembler = EpisodeAssembler(buffer, num_envs=1)
+    first = torch.tensor([[[True, True, False], [True, False, True]]])
+    second = torch.tensor([[[False, True, True], [True, True, True]]])
+    final = torch.tensor([[[False, False, True], [True, False, False]]])
+    zeros = {
+        "obs": torch.zeros(1, 2, 1),
+        "state": torch.zeros(1, 1),
+        "actions": torch.zeros(1, 2, dtype=torch.long),
+    }
+    common = {"reward": torch.zeros(1), "terminated": torch.zeros(1, dtype=torch.bool)}
+    for avail, done, last in ((first, False, second), (second, True, final)):
+        finished = assembler.add(
+            obs=zeros["obs"],
+            state=zeros["state"],
+            avail=avail,
+            actions=zeros["actions"],
+            done=torch.tensor([done]),
+            final_obs=zeros["obs"],
+            final_state=zeros["state"],
+            final_avail=last,
+            **common,
+        )
+    assert finished == 1 and len(buffer) == 1
+    stored = buffer.data["avail"][0]
+    assert torch.equal(stored[0], first[0]) and torch.equal(stored[1], second[0])
+    assert torch.equal(stored[2], final[0])  # the final state's masks, where the bootstrap maximises
+
+
 def test_qmix_learns_the_two_step_game_where_independent_learners_do_not(tmp_path):
     qmix = run_seeds("qmix_two_step", CI_SEEDS, tmp_path / "qmix")
     independent = run_seeds("iql_two_step", CI_SEEDS, tmp_path / "iql")

@@ -158,8 +158,9 @@ def test_timeout_is_truncation_and_not_a_win():
 
 
 def test_matches_raw_jaxmarl_with_the_documented_keys(env3m):
-    """Copy i equals HeuristicEnemySMAX driven by hand with key PRNGKey(seed + i)."""
-    seed, steps = 21, 30
+    """Copy i equals HeuristicEnemySMAX driven by hand with key PRNGKey(seed + i), the final
+    action mask included (the mask of an ended episode's last state, not the next one's)."""
+    seed, steps, ended = 21, 30, 0
     raw = HeuristicEnemySMAX(scenario=map_name_to_scenario("3m"))
     timestep = env3m.reset(seed=seed)
     keys, states = [], []
@@ -185,6 +186,13 @@ def test_matches_raw_jaxmarl_with_the_documented_keys(env3m):
                     float(rewards[f"ally_{j}"]), abs=1e-6
                 )
             assert bool(timestep.done[i]) == bool(dones["__all__"])
+            final_avail = raw.get_avail_actions(states[i])  # of the step just taken, before any reset
+            for j, agent in enumerate(env3m.spec.agents):
+                np.testing.assert_array_equal(
+                    timestep.final_action_mask[agent][i].numpy(),
+                    np.asarray(final_avail[f"ally_{j}"]).astype(bool),
+                )
+            ended += bool(dones["__all__"])
             if bool(dones["__all__"]):
                 obs, states[i] = raw.reset(reset_key)
             avail = raw.get_avail_actions(states[i])
@@ -193,6 +201,7 @@ def test_matches_raw_jaxmarl_with_the_documented_keys(env3m):
                 np.testing.assert_array_equal(
                     timestep.action_mask[agent][i].numpy(), np.asarray(avail[f"ally_{j}"]).astype(bool)
                 )
+    assert ended >= 2  # the final masks were compared at episode ends too
 
 
 def test_same_seed_same_numbers_and_different_seeds_differ(env3m):

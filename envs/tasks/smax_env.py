@@ -82,7 +82,8 @@ class SmaxEnv(MultiAgentEnv):
         n, a = num_envs, len(agents)
         obs_dim, state_dim = env.obs_size, env.state_size
         self._float_shapes = ((a, n, obs_dim), (a, n, obs_dim), (n, state_dim), (n, state_dim), (a, n))
-        self._bool_shapes = ((a, n, spec.action_spaces[agents[0]].n), (n,), (n,), (n,))
+        actions = spec.action_spaces[agents[0]].n
+        self._bool_shapes = ((a, n, actions), (a, n, actions), (n,), (n,), (n,))
 
     def _reset(self, seed: int | None) -> TimeStep:
         if seed is None and self._keys is None:
@@ -160,6 +161,7 @@ class SmaxEnv(MultiAgentEnv):
             final_state=f["final_state"],
             action_mask={a: b["avail"][i] for i, a in enumerate(agents)},
             info=info,
+            final_action_mask={a: b["final_avail"][i] for i, a in enumerate(agents)},
         )
 
     def _torch(self, array: jax.Array) -> torch.Tensor:

@@ -30,6 +30,7 @@ class Batch(NamedTuple):
     obs: jax.Array  # (agents, envs, obs_dim) float32
     state: jax.Array  # (envs, state_dim) float32
     avail: jax.Array  # (agents, envs, actions) bool
+    final_avail: jax.Array  # the mask of the step that ended an episode (= avail otherwise)
     final_obs: jax.Array
     final_state: jax.Array
     reward: jax.Array  # (agents, envs) float32
@@ -54,12 +55,14 @@ class SmaxPrograms:
         obs = env.get_obs(state)
         stacked = jnp.stack([obs[a] for a in env.agents])
         world = env.get_world_state(state)
-        avail = env.get_avail_actions(state)
+        masks = env.get_avail_actions(state)
+        avail = jnp.stack([masks[a] for a in env.agents]).astype(jnp.bool_)
         no = jnp.array(False)
         return Batch(
             obs=stacked,
             state=world,
-            avail=jnp.stack([avail[a] for a in env.agents]).astype(jnp.bool_),
+            avail=avail,
+            final_avail=avail,
             final_obs=stacked,
             final_state=world,
             reward=jnp.zeros(len(env.agents), jnp.float32),
@@ -90,6 +93,7 @@ class SmaxPrograms:
         final_obs = jnp.stack([obs[a] for a in env.agents])
         final_world = obs["world_state"]
         avail = env.get_avail_actions(next_state)
+        final_avail = env.get_avail_actions(after)
         return (
             key,
             next_state,
@@ -97,6 +101,7 @@ class SmaxPrograms:
                 obs=jnp.where(done, jnp.stack([fresh_obs[a] for a in env.agents]), final_obs),
                 state=jnp.where(done, fresh_obs["world_state"], final_world),
                 avail=jnp.stack([avail[a] for a in env.agents]).astype(jnp.bool_),
+                final_avail=jnp.stack([final_avail[a] for a in env.agents]).astype(jnp.bool_),
                 final_obs=final_obs,
                 final_state=final_world,
                 reward=jnp.stack([rewards[a] for a in env.agents]).astype(jnp.float32),
@@ -127,7 +132,7 @@ def strong_types(tree: Any) -> Any:
 
 
 FLOAT_FIELDS = ("obs", "final_obs", "state", "final_state", "reward")
-BOOL_FIELDS = ("avail", "terminated", "truncated", "win")
+BOOL_FIELDS = ("avail", "final_avail", "terminated", "truncated", "win")
 
 
 def _batched(fn):
@@ -137,7 +142,8 @@ def _batched(fn):
 
     def run(*args):
         key, state, batch = jax.vmap(fn)(*args)
-        swap = {f: jnp.swapaxes(getattr(batch, f), 0, 1) for f in ("obs", "final_obs", "avail", "reward")}
+        per_agent = ("obs", "final_obs", "avail", "final_avail", "reward")
+        swap = {f: jnp.swapaxes(getattr(batch, f), 0, 1) for f in per_agent}
         batch = batch._replace(**swap)
         floats = jnp.concatenate([getattr(batch, f).astype(jnp.float32).ravel() for f in FLOAT_FIELDS])
         bools = jnp.concatenate([getattr(batch, f).astype(jnp.bool_).ravel() for f in BOOL_FIELDS])

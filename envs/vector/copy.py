@@ -59,6 +59,7 @@ class CopyStep:
     # Filled by AutoResetCopy when the episode ended and the copy was reset.
     final_obs: dict[str, np.ndarray] | None = None
     final_state: np.ndarray | None = None
+    final_action_mask: dict[str, np.ndarray] | None = None
 
 
 class CopyEnv(Protocol):
@@ -106,6 +107,7 @@ class AutoResetCopy:
         new.reward, new.cost = step.reward, step.cost
         new.terminated, new.truncated = step.terminated, step.truncated
         new.final_obs, new.final_state = step.obs, step.state
+        new.final_action_mask = step.action_mask
         new.info = info
         return new
 

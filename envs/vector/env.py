@@ -131,9 +131,20 @@ class VectorEnv(MultiAgentEnv):
 
         reward = columns([s.reward for s in steps], agents)
         cost = columns([s.cost for s in steps], agents) if spec.has_costs else None
-        mask = (
-            {a: tensor([s.action_mask[a] for s in steps]) for a in agents} if spec.has_action_masks else None
-        )
+        mask = final_mask = None
+        if spec.has_action_masks:
+            mask = {a: tensor([s.action_mask[a] for s in steps]) for a in agents}
+            final_mask = mask
+            if any(ended):
+                final_mask = {
+                    a: tensor(
+                        [
+                            s.final_action_mask[a] if e else s.action_mask[a]
+                            for s, e in zip(steps, ended, strict=True)
+                        ]
+                    )
+                    for a in agents
+                }
         terminated = torch.from_numpy(np.array([s.terminated for s in steps]))
         truncated = torch.from_numpy(np.array([s.truncated for s in steps]))
         if to_device:
@@ -151,6 +162,7 @@ class VectorEnv(MultiAgentEnv):
             cost=cost,
             action_mask=mask,
             info=info,
+            final_action_mask=final_mask,
         )
 
     def _collate_one(self, step: CopyStep) -> TimeStep:
@@ -170,6 +182,9 @@ class VectorEnv(MultiAgentEnv):
         cost = None if row is None else {a: from_numpy(row[i]) for a, i in self._agent_slices}
         masks = step.action_mask
         mask = None if masks is None else {a: from_numpy(m[None]) for a, m in masks.items()}
+        final_mask = mask
+        if mask is not None and step.final_action_mask is not None:
+            final_mask = {a: from_numpy(m[None]) for a, m in step.final_action_mask.items()}
         info = step.info
         if info:
             row = np.array([info.get(k, nan) for k, _ in self._info_slices], np.float32)
@@ -186,6 +201,7 @@ class VectorEnv(MultiAgentEnv):
             cost=cost,
             action_mask=mask,
             info={k: from_numpy(row[i]) for k, i in self._info_slices},
+            final_action_mask=final_mask,
         )
 
 
