@@ -10,7 +10,10 @@ beside MAPPO's and a random policy's, and writes them as JSON:
 
 - train cost / return: mean over the training episodes of the last 10% of iterations (at
   least 3): what the stochastic policy, the one the constraint is on, does at the end;
-- eval cost / return: the final deterministic evaluation (the leaderboards' final score).
+- eval cost / return: the final deterministic evaluation (the leaderboards' final score);
+- start cost: mean training cost of the first quarter of iterations, so that the table shows
+  whether a cost still over its limit was falling (start > train) or settled;
+- lambda: MAPPO-L's final Lagrange multiplier (it starts at the launch settings' 0.78).
 
     python bench/bench_safe_learning.py                      # 1M steps, 3 seeds, 2 workers
     nohup python bench/bench_safe_learning.py --steps 2000000 > safe_learning.log 2>&1 &
@@ -39,6 +42,7 @@ SUITE = SUITES_DIR / "safe_learning.yaml"
 SAFE_ALGOS = ("macpo", "mappo_l")
 FINAL_FRACTION = 0.1  # the last 10% of iterations make the final training figures
 MIN_FINAL_ITERATIONS = 3
+START_FRACTION = 0.25  # the first quarter of iterations make the start cost
 
 
 def parser() -> argparse.ArgumentParser:
@@ -84,11 +88,15 @@ def final_figures(run: RunResult) -> dict[str, float]:
     with (run.job.run_dir / "progress.csv").open() as handle:
         rows = [r for r in csv.DictReader(handle) if r.get("train_cost", "") not in ("", "nan")]
     window = rows[-max(MIN_FINAL_ITERATIONS, round(FINAL_FRACTION * len(rows))) :]
-    return {
+    start = rows[: max(1, round(START_FRACTION * len(rows)))]
+    training = {
         "train_cost": statistics.mean(float(r["train_cost"]) for r in window),
         "train_return": statistics.mean(float(r["train_return"]) for r in window),
-        **figures,
+        "start_cost": statistics.mean(float(r["train_cost"]) for r in start),
     }
+    if rows[-1].get("lagrange_multiplier", "") not in ("", "nan"):
+        training["lagrange_multiplier"] = float(rows[-1]["lagrange_multiplier"])
+    return {**training, **figures}
 
 
 def tabulate(jobs: list[Job]) -> list[dict[str, Any]]:
@@ -137,6 +145,10 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
             actual = "at or under" if cost <= limit else "over"
             ok = "as expected" if actual == expected else "NOT as expected"
             line = f"{task} {algo}: train cost {cost:.3g} {actual} the limit {limit:g} ({ok})"
+            if actual == "over":
+                start = row["start_cost"]["mean"]
+                trend = "falling" if cost < start else "not falling"
+                line += f", {trend} (first quarter {start:.3g})"
             if random_return is not None:
                 above = row["train_return"]["mean"] > random_return
                 line += f"; return {row['train_return']['mean']:.1f} {'above' if above else 'NOT above'} random {random_return:.1f}"
@@ -145,7 +157,10 @@ def verdicts(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = f"{'task':<42} {'algo':<8} {'limit':>6} {'train cost':>11} {'eval cost':>10} {'train ret':>10} {'eval ret':>9}  per-seed train cost"
+    head = (
+        f"{'task':<42} {'algo':<8} {'limit':>6} {'start cost':>10} {'train cost':>11} {'eval cost':>10} "
+        f"{'train ret':>10} {'eval ret':>9} {'lambda':>7}  per-seed train cost"
+    )
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -156,8 +171,9 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         seeds = ", ".join(f"{v:.3g}" for v in row["train_cost"]["per_seed"]) if "train_cost" in row else ""
         limit = "-" if row["cost_limit"] is None else f"{row['cost_limit']:g}"
         print(
-            f"{row['task']:<42} {row['algo']:<8} {limit:>6} {mean('train_cost'):>11} {mean('eval_cost'):>10} "
-            f"{mean('train_return'):>10} {mean('eval_return'):>9}  {seeds}"
+            f"{row['task']:<42} {row['algo']:<8} {limit:>6} {mean('start_cost'):>10} {mean('train_cost'):>11} "
+            f"{mean('eval_cost'):>10} {mean('train_return'):>10} {mean('eval_return'):>9} "
+            f"{mean('lagrange_multiplier'):>7}  {seeds}"
         )
 
 

@@ -72,10 +72,15 @@ def test_bench_tabulates_the_runs_final_figures_and_resumes(tmp_path, capsys):
         assert row["train_cost"]["per_seed"] == [statistics.mean(float(r["train_cost"]) for r in last)]
         assert row["train_return"]["per_seed"] == [statistics.mean(float(r["train_return"]) for r in last)]
         assert row["eval_cost"]["per_seed"] == [float(final["eval_cost"])]
+        # the first quarter of 4 iterations is the first one
+        assert row["start_cost"]["per_seed"] == [float(progress[0]["train_cost"])]
         assert row["keeps_limit_train"] == (row["train_cost"]["mean"] <= 25.0)
     verdicts = result["verdicts"]
     assert len(verdicts) == 2 and all("the limit 25" in v and "random" in v for v in verdicts)
     assert any(v.startswith(f"{TASK} macpo:") for v in verdicts)
+    assert "lagrange_multiplier" not in rows["macpo"]  # only MAPPO-L has one
+    for verdict in verdicts:  # a cost over the limit says whether it was falling
+        assert ("over the limit" in verdict) == ("first quarter" in verdict)
     printed = capsys.readouterr().out
     assert "per-seed train cost" in printed and f"{TASK:<42} macpo" in printed
 
