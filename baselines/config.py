@@ -115,6 +115,13 @@ class OffPolicyConfig:
     hidden_dim: int = 64  # agent GRU width
     mixing_embed_dim: int = 32
     hypernet_embed: int = 64
+    # the mixer sees the global state standardised by running statistics: a state in raw units
+    # (SMAX's map coordinates, up to 32) gives the untrained mixer Q_tot in the tens, which the
+    # time-out bootstrap then keeps alive (see configs/algos/qmix.yaml)
+    normalize_state: bool = True
+    # a truncated episode (time limit) bootstraps from its final state, as pymarl does; false
+    # ends its return there, as JaxMARL's Q-learning baselines do on SMAX
+    bootstrap_truncated: bool = True
     obs_agent_id: bool = True
     obs_last_action: bool = False
     optimizer: str = "rmsprop"  # "rmsprop" (pymarl/EPyMARL) or "adam" (pymarl2)

@@ -72,6 +72,12 @@ class EpisodeBuffer:
             for k, v in batch.items()
         }
 
+    def latest(self, count: int) -> dict[str, torch.Tensor]:
+        """The `count` episodes inserted last (at most the buffer's size)."""
+        count = min(count, self.size)
+        index = (torch.arange(self.next - count, self.next) % self.capacity).to(self.data["reward"].device)
+        return {k: v[index] for k, v in self.data.items()}
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "data": {k: v[: self.size].clone() for k, v in self.data.items()},
@@ -191,7 +197,7 @@ class OffPolicyTrainer(Trainer):
                 avail=algo.stack_masks(timestep.action_mask, stacked.unsqueeze(-1)),
                 actions=stacked,
                 reward=torch.stack([nxt.reward[a] for a in agents]).float().mean(0),
-                terminated=nxt.terminated,
+                terminated=nxt.terminated if self.config.offpolicy.bootstrap_truncated else nxt.done,
                 done=nxt.done,
                 final_obs=algo.stack_obs(nxt.final_obs),
                 final_state=nxt.final_state.float(),

@@ -107,10 +107,20 @@ class Job:
 # Config keys added after runs existed, left out of the hash at their default: older runs keep
 # their identity (their config.yaml lacks the key) and nothing else changes for them.
 NEUTRAL_DEFAULTS = {"exact_resume": False}
+# Section keys added later that only some algorithms read: left out at their default for the
+# others, whose results they cannot change (a QMIX run's hash does change: its results do).
+SECTION_NEUTRAL_DEFAULTS = {
+    "offpolicy": ({"normalize_state": True, "bootstrap_truncated": True}, frozenset({"qmix"})),
+}
 
 
 def config_hash(config: dict[str, Any]) -> str:
     config = {k: v for k, v in config.items() if not (k in NEUTRAL_DEFAULTS and v == NEUTRAL_DEFAULTS[k])}
+    for section, (defaults, readers) in SECTION_NEUTRAL_DEFAULTS.items():
+        if isinstance(config.get(section), dict) and config.get("algo") not in readers:
+            config[section] = {
+                k: v for k, v in config[section].items() if not (k in defaults and v == defaults[k])
+            }
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:HASH_CHARS]
 

@@ -532,3 +532,24 @@ def test_rebuilding_replaces_the_whole_report_but_keeps_the_runs(smoke_local, sm
     assert stamps == {p: p.stat().st_mtime_ns for p in (out / "runs").rglob("summary.json")}
     with open(out / "runs.csv") as handle:  # run directories relative to the report, which moved in place
         assert all((out / row["run_dir"] / "summary.json").exists() for row in csv.DictReader(handle))
+
+
+def test_offpolicy_keys_added_later_change_only_the_hashes_of_the_algorithms_that_read_them():
+    """Runs made before `offpolicy.normalize_state` / `bootstrap_truncated` existed keep their
+    identity unless they are QMIX runs, whose results the new defaults change."""
+    from baselines.config import resolve
+
+    for algo, task, changes in (("mappo", "mpe2/simple_spread", False), ("qmix", "mpe2/simple_spread", True)):
+        config, _ = resolve(algo, task, "mpe2")
+        new = config.to_dict()
+        old = {
+            **new,
+            "offpolicy": {
+                k: v
+                for k, v in new["offpolicy"].items()
+                if k not in ("normalize_state", "bootstrap_truncated")
+            },
+        }
+        assert (config_hash(new) != config_hash(old)) == changes, algo
+        off = {**new, "offpolicy": {**new["offpolicy"], "normalize_state": False}}
+        assert config_hash(off) != config_hash(new)  # a value other than the default always counts

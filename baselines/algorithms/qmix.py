@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from baselines.config import RunConfig
+from baselines.normalization import RunningMeanStd
 from envs.spec import EnvSpec
 
 MASKED_Q = -1e9
@@ -146,6 +147,7 @@ class QMIX:
         else:
             self.mixer = VDNMixer() if off.mixer == "vdn" else IndependentMixer()
         self.target_agent, self.target_mixer = copy.deepcopy(self.agent), copy.deepcopy(self.mixer)
+        self.state_norm = RunningMeanStd((state_dim,)).to(device)  # used when offpolicy.normalize_state
         params = [*self.agent.parameters(), *self.mixer.parameters()]
         if off.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=train.lr)
@@ -233,6 +235,8 @@ class QMIX:
         `data.new_episodes`): one per `offpolicy.episodes_per_update` episodes, once the buffer
         holds a batch."""
         off = self.config.offpolicy
+        if off.normalize_state and data.new_episodes:
+            self.observe_states(data.buffer.latest(data.new_episodes))
         self.episodes_seen += data.new_episodes
         self.episode_credit += data.new_episodes
         totals: dict[str, float] = {"td_loss": 0.0, "q_taken_mean": 0.0, "target_mean": 0.0}
@@ -250,6 +254,16 @@ class QMIX:
                 self.last_target_update = self.episodes_seen
         out = {k: (v / count if count else float("nan")) for k, v in totals.items()}
         return {**out, "epsilon": self.epsilon, "updates": float(self.updates)}
+
+    def observe_states(self, episodes: dict[str, torch.Tensor]) -> None:
+        """Add the states of new episodes (every step and the final one) to the running statistics."""
+        filled = episodes["filled"]
+        steps = torch.cat([filled, filled[:, :1] & False], 1)
+        steps[torch.arange(len(filled)), filled.sum(1)] = True  # the state after the last step
+        self.state_norm.update(episodes["state"][steps])
+
+    def mixer_state(self, state: torch.Tensor) -> torch.Tensor:
+        return self.state_norm.normalize(state) if self.config.offpolicy.normalize_state else state
 
     def update_targets(self) -> None:
         self.target_agent.load_state_dict(self.agent.state_dict())
@@ -269,8 +283,9 @@ class QMIX:
             out.append(q)
         return torch.stack(out, 1)
 
-    def targets(self, batch: dict[str, torch.Tensor], q: torch.Tensor) -> torch.Tensor:
-        """Double-Q (or plain max) targets for every step, one-step or TD(lambda) returns."""
+    def targets(self, batch: dict[str, torch.Tensor], q: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
+        """Double-Q (or plain max) targets for every step, one-step or TD(lambda) returns;
+        `state` is the batch's state as the mixer sees it."""
         off, gamma = self.config.offpolicy, self.config.train.gamma
         with torch.no_grad():
             target_q = self.q_values(self.target_agent, batch)
@@ -280,7 +295,7 @@ class QMIX:
                 target_max = target_q.gather(-1, best).squeeze(-1)
             else:
                 target_max = target_q.masked_fill(~allowed, MASKED_Q).max(-1).values
-            next_q = self.target_mixer(target_max, batch["state"])[:, 1:]  # Q_tot'(t + 1), (B, L)
+            next_q = self.target_mixer(target_max, state)[:, 1:]  # Q_tot'(t + 1), (B, L)
             extra = next_q.dim() - 2  # 1 without mixing: one target per agent
             expand = lambda x: x.view(*x.shape, *[1] * extra).expand_as(next_q)  # noqa: E731
             rewards, alive = expand(batch["reward"]), expand((~batch["terminated"]).float())
@@ -302,8 +317,9 @@ class QMIX:
     def train_step(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
         q = self.q_values(self.agent, batch)
         chosen = q[:, :-1].gather(-1, batch["actions"].unsqueeze(-1)).squeeze(-1)
-        q_tot = self.mixer(chosen, batch["state"][:, :-1])
-        targets = self.targets(batch, q)
+        state = self.mixer_state(batch["state"])
+        q_tot = self.mixer(chosen, state[:, :-1])
+        targets = self.targets(batch, q, state)
         mask = batch["filled"].float()
         if q_tot.dim() == 3:  # independent learners: one TD error per agent
             mask = mask.unsqueeze(-1).expand_as(q_tot)
@@ -334,6 +350,7 @@ class QMIX:
             "mixer": self.mixer,
             "target_agent": self.target_agent,
             "target_mixer": self.target_mixer,
+            "state_norm": self.state_norm,
         }
 
     def state_dict(self) -> dict[str, Any]:
