@@ -250,12 +250,9 @@ def run_ray(
 
         for job in jobs:
             prepare(job)
-            if (
-                isinstance(store, FsStore)
-                and job.run_dir.is_dir()
-                and store.snapshot(relative_key(job, root)) is None
-            ):
-                store.put(relative_key(job, root), read_tree(job.run_dir))  # a partial run from here
+            key = relative_key(job, root)
+            if isinstance(store, FsStore) and job.run_dir.is_dir() and not store.has_files(key):
+                store.put(key, read_tree(job.run_dir))  # a partial run from here
             submit(job, 1, time.perf_counter())
 
         outcomes = []

@@ -146,16 +146,26 @@ class FsStore:
                 stream.write(files[name])
             self.fs.move(tmp, target)
 
-    def files(self, key: str) -> Files:
+    def _stored_paths(self, key: str) -> list[str]:
+        """The finished files under `key` (listed, not read)."""
         from pyarrow import fs
 
+        selector = fs.FileSelector(self._path(key), recursive=True, allow_not_found=True)
+        return [
+            info.path
+            for info in self.fs.get_file_info(selector)
+            if info.type == fs.FileType.File and not info.path.endswith(".part")
+        ]
+
+    def has_files(self, key: str) -> bool:
+        return bool(self._stored_paths(key))
+
+    def files(self, key: str) -> Files:
         root = self._path(key)
-        infos = self.fs.get_file_info(fs.FileSelector(root, recursive=True, allow_not_found=True))
         out: Files = {}
-        for info in infos:
-            if info.type == fs.FileType.File and not info.path.endswith(".part"):
-                with self.fs.open_input_stream(info.path) as stream:
-                    out[info.path[len(root) + 1 :]] = stream.read()
+        for path in self._stored_paths(key):
+            with self.fs.open_input_stream(path) as stream:
+                out[path[len(root) + 1 :]] = stream.read()
         return out
 
     def snapshot(self, key: str) -> bytes | None:

@@ -193,8 +193,9 @@ def test_syncer_sends_changed_files_checkpoints_first_and_progress_last(tmp_path
 
 def test_fs_store_round_trip_and_snapshot(tmp_path):
     store = FsStore((tmp_path / "store").as_uri())
-    assert store.snapshot("runs/a") is None
+    assert store.snapshot("runs/a") is None and not store.has_files("runs/a")
     store.put("runs/a", {"checkpoints/latest.pt": b"\x00\x01", "progress.csv": b"iteration\n"})
+    assert store.has_files("runs/a") and not store.has_files("runs/b")
     store.put("runs/a", {"progress.csv": b"iteration\n1\n"})  # replaces
     assert store.files("runs/a") == {"checkpoints/latest.pt": b"\x00\x01", "progress.csv": b"iteration\n1\n"}
     assert not list((tmp_path / "store").rglob("*.part"))

@@ -258,7 +258,7 @@ class QMIX:
     def observe_states(self, episodes: dict[str, torch.Tensor]) -> None:
         """Add the states of new episodes (every step and the final one) to the running statistics."""
         filled = episodes["filled"]
-        steps = torch.cat([filled, filled[:, :1] & False], 1)
+        steps = torch.cat([filled, torch.zeros_like(filled[:, :1])], 1)
         steps[torch.arange(len(filled)), filled.sum(1)] = True  # the state after the last step
         self.state_norm.update(episodes["state"][steps])
 
