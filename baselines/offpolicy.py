@@ -63,8 +63,11 @@ class EpisodeBuffer:
         self.size = min(self.size + 1, self.capacity)
 
     def sample(self, batch_size: int, generator: torch.Generator) -> dict[str, torch.Tensor]:
-        """`batch_size` distinct episodes, uniformly (trimmed to the longest one drawn)."""
+        """`batch_size` distinct episodes, uniformly, longest first (so a recurrent pass can skip
+        the finished ones), trimmed to the longest one drawn."""
         index = torch.randperm(self.size, generator=generator)[:batch_size].to(self.data["reward"].device)
+        lengths = self.data["filled"][index].sum(1)
+        index = index[torch.argsort(lengths, descending=True, stable=True)]
         batch = {k: v[index] for k, v in self.data.items()}
         length = int(batch["filled"].any(0).nonzero().max()) + 1
         return {

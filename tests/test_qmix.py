@@ -278,3 +278,32 @@ def test_same_seed_same_progress_csv_and_exact_resume(tmp_path):
         offpolicy.OffPolicyTrainer.collect = original
     assert main(["--resume", str(cut)]) == 0
     assert (a / "progress.csv").read_bytes() == (cut / "progress.csv").read_bytes()
+
+
+def test_the_packed_sequence_pass_equals_stepping_the_gru_on_every_real_step():
+    """`AgentNetwork.sequence` skips finished episodes; on their real steps it must give the
+    Q-values of the plain step-by-step GRU, and the buffer must hand it episodes longest first."""
+    from baselines.algorithms.qmix import AgentNetwork
+    from baselines.offpolicy import EpisodeBuffer
+
+    torch.manual_seed(0)
+    net = AgentNetwork(10, 16, 5)
+    b, steps_max, agents = 6, 7, 3
+    x = torch.randn(b, steps_max, agents, 10)
+    steps = torch.tensor([7, 7, 5, 3, 3, 1])
+    with torch.no_grad():
+        packed = net.sequence(x, steps)
+        h, stepped = torch.zeros(b, agents, 16), []
+        for t in range(steps_max):
+            q, h = net(x[:, t], h)
+            stepped.append(q)
+    real = torch.arange(steps_max).view(1, -1) < steps.view(-1, 1)
+    assert torch.allclose(packed[real], torch.stack(stepped, 1)[real], atol=1e-6)
+
+    buffer = EpisodeBuffer(8, 5, agents, 2, 3, 4, torch.device("cpu"))
+    for length in (2, 5, 1, 4, 3):
+        filled = torch.zeros(5, dtype=torch.bool)
+        filled[:length] = True
+        buffer.insert({"filled": filled})
+    lengths = buffer.sample(5, torch.Generator().manual_seed(0))["filled"].sum(1).tolist()
+    assert lengths == [5, 4, 3, 2, 1]

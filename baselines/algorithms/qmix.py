@@ -43,6 +43,23 @@ class AgentNetwork(nn.Module):
         h = self.gru(F.relu(self.fc1(x.reshape(-1, x.shape[-1]))), h.reshape(-1, self.hidden))
         return self.fc2(h).reshape(*shape, -1), h.reshape(*shape, self.hidden)
 
+    def sequence(self, x: torch.Tensor, steps: torch.Tensor) -> torch.Tensor:
+        """Q `(B, T, ..., actions)` along whole episodes `x` `(B, T, ..., in)`, the GRU started from
+        zeros. `steps[b]` is how many leading steps of episode `b` are real, and `steps` must not
+        increase along the batch: the recurrence then runs on a shrinking prefix of the batch
+        and skips the padding (whose Q-values come out as the output layer's bias). The input
+        and output layers run once over all steps instead of once per step."""
+        b, length = x.shape[:2]
+        hidden = F.relu(self.fc1(x)).unbind(1)  # per step: slicing one step back-propagates cheaply
+        active = (steps.view(1, -1) > torch.arange(length, device=x.device).view(-1, 1)).sum(1).tolist()
+        h = x.new_zeros(b, *x.shape[2:-1], self.hidden)
+        out = []
+        for t, n in enumerate(active):
+            h = h[:n]
+            h = self.gru(hidden[t][:n].reshape(-1, self.hidden), h.reshape(-1, self.hidden)).view_as(h)
+            out.append(F.pad(h, [0, 0] * (h.dim() - 1) + [0, b - n]) if n < b else h)
+        return self.fc2(torch.stack(out, 1))
+
 
 class QMixer(nn.Module):
     """Q_tot = w2(s)^T elu(W1(s)^T q + b1(s)) + V(s), with |W1|, |w2| from hypernetworks."""
@@ -270,18 +287,13 @@ class QMIX:
         self.target_mixer.load_state_dict(self.mixer.state_dict())
 
     def q_values(self, network: AgentNetwork, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """`(B, L+1, A, n)` Q-values along whole episodes, the GRU started from zeros."""
+        """`(B, L+1, A, n)` Q-values along whole episodes (longest first, as the buffer samples
+        them): steps 0..len of each, the last being the final observation's."""
         obs, actions = batch["obs"], batch["actions"]
-        b, steps = obs.shape[:2]
         last = F.one_hot(actions, self.num_actions).float()
         last = torch.cat([torch.zeros_like(last[:, :1]), last], 1)  # action before step t; none at t = 0
-        inputs = self.agent_inputs(obs, last[:, :steps])
-        h = torch.zeros(b, self.num_agents, network.hidden, device=obs.device)
-        out = []
-        for t in range(steps):
-            q, h = network(inputs[:, t], h)
-            out.append(q)
-        return torch.stack(out, 1)
+        inputs = self.agent_inputs(obs, last[:, : obs.shape[1]])
+        return network.sequence(inputs, batch["filled"].sum(1) + 1)
 
     def targets(self, batch: dict[str, torch.Tensor], q: torch.Tensor, state: torch.Tensor) -> torch.Tensor:
         """Double-Q (or plain max) targets for every step, one-step or TD(lambda) returns;
