@@ -69,7 +69,7 @@ class EpisodeBuffer:
         lengths = self.data["filled"][index].sum(1)
         index = index[torch.argsort(lengths, descending=True, stable=True)]
         batch = {k: v[index] for k, v in self.data.items()}
-        length = int(batch["filled"].any(0).nonzero().max()) + 1
+        length = int(lengths.max())  # `filled` is a prefix of each episode
         return {
             k: v[:, : length + 1] if k in ("obs", "state", "avail") else v[:, :length]
             for k, v in batch.items()

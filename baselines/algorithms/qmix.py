@@ -50,6 +50,8 @@ class AgentNetwork(nn.Module):
         and skips the padding (whose Q-values come out as the output layer's bias). The input
         and output layers run once over all steps instead of once per step."""
         b, length = x.shape[:2]
+        if bool((steps[1:] > steps[:-1]).any()):
+            raise ValueError(f"sequence needs episodes longest first, got lengths {steps.tolist()}")
         hidden = F.relu(self.fc1(x)).unbind(1)  # per step: slicing one step back-propagates cheaply
         active = (steps.view(1, -1) > torch.arange(length, device=x.device).view(-1, 1)).sum(1).tolist()
         h = x.new_zeros(b, *x.shape[2:-1], self.hidden)
