@@ -219,7 +219,7 @@ def _train_job(result: dict[str, Any], request: dict[str, Any], g: int, group: G
         config=config,
         overrides=request["overrides"],
         resources=group.resources,
-        estimate=group.estimate,
+        estimate=group.estimate_for(request["algo"]),
         run_dir=run_dir,
         config_hash=digest,
         extra=result.get("extra"),

@@ -45,7 +45,10 @@ GROUP_KEYS = {
 }
 SUB_KEYS = {
     "resources": {"cpus": "CPUs per run", "gpus": "GPUs per run"},
-    "estimate": {"steps_per_second": "training throughput per run", "source": "where the figure comes from"},
+    "estimate": {
+        "steps_per_second": "env steps/s of one run, evaluations included: a number, or {algorithm: number}",
+        "source": "where the figure comes from",
+    },
     "random_reference": {"episodes": "episodes per task", "seed": "seed of the random policy"},
     "bootstrap": {"reps": "bootstrap replicates (rliable: 50000)", "seed": "bootstrap seed"},
     "normalize": {"min": "random or a number", "max": "best or a number"},
@@ -69,6 +72,11 @@ class Group:
     score: str = "return"
     normalize: dict[str, Any] = field(default_factory=lambda: {"min": "random", "max": "best"})
     reference: tuple[str, ...] = ()
+
+    def estimate_for(self, algo: str) -> dict[str, Any]:
+        """The group's estimate with steps_per_second resolved for one algorithm."""
+        sps = self.estimate.get("steps_per_second")
+        return {**self.estimate, "steps_per_second": sps.get(algo) if isinstance(sps, dict) else sps}
 
 
 @dataclass(frozen=True)
@@ -154,9 +162,11 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 reference=tuple(_strings(group.get("reference", []), f"{at}.reference", empty=True)),
             )
         )
-    for key, value in (*resources.items(), *estimate.items()):
-        if key != "source" and (isinstance(value, bool) or not isinstance(value, int | float) or value < 0):
+    for key, value in resources.items():
+        if not _non_negative(value):
             raise SuiteError(f"{where}: {key} must be a non-negative number, got {value!r}")
+    for i, group in enumerate(groups):
+        _check_throughput(group, f"{where}: groups[{i}] ({group.name}): estimate.steps_per_second")
     random_reference = {"episodes": 20, "seed": 0}
     random_reference.update(
         _sub(data.get("random_reference", {}), "random_reference", f"{where}: random_reference")
@@ -210,6 +220,25 @@ def _sub(value: Any, section: str, where: str) -> dict[str, Any]:
     value = _mapping(value, where)
     _check_keys(value, SUB_KEYS[section], where)
     return dict(value)
+
+
+def _non_negative(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and value >= 0
+
+
+def _check_throughput(group: Group, where: str) -> None:
+    """A number, or a number for each of the group's algorithms (their costs differ severalfold)."""
+    sps = group.estimate.get("steps_per_second")
+    if sps is None or (not isinstance(sps, dict) and _non_negative(sps)):
+        return
+    if not isinstance(sps, dict):
+        raise SuiteError(f"{where} must be a non-negative number or {{algorithm: number}}, got {sps!r}")
+    missing = [algo for algo in group.algorithms if algo not in sps]
+    if missing:
+        raise SuiteError(f"{where} has no figure for {', '.join(missing)} (it gives {', '.join(map(str, sps))})")
+    for algo, value in sps.items():
+        if not _non_negative(value):
+            raise SuiteError(f"{where}.{algo} must be a non-negative number, got {value!r}")
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:

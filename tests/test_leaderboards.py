@@ -23,7 +23,7 @@ from leaderboards import aggregate as aggregate_module
 from leaderboards import build, stats
 from leaderboards import report as report_module
 from leaderboards.aggregate import Cell, TaskResult
-from leaderboards.plan import config_hash, plan, run_status
+from leaderboards.plan import config_hash, job_seconds, plan, run_status
 from leaderboards.suite import SuiteError, flatten_overrides, load_suite, parse_suite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -327,6 +327,14 @@ def _suite(text: str) -> None:
         ),
         ("name: a/b\ngroups: [{tasks: [a], algorithms: [b]}]", "name must be letters, digits"),
         ("groups: [{tasks: [a], algorithms: [b]}]", "missing key 'name'"),
+        (
+            "name: x\nestimate: {steps_per_second: {b: 100}}\ngroups: [{tasks: [a], algorithms: [b, c]}]",
+            "groups[0] (group 1): estimate.steps_per_second has no figure for c (it gives b)",
+        ),
+        (
+            "name: x\ngroups: [{tasks: [a], algorithms: [b], estimate: {steps_per_second: fast}}]",
+            "estimate.steps_per_second must be a non-negative number or {algorithm: number}, got 'fast'",
+        ),
     ],
 )
 def test_bad_suite_files_name_the_key(text, message):
@@ -347,6 +355,21 @@ def test_unknown_task_algorithm_and_reference(tmp_path):
         "name: bad\ngroups: [{tasks: [mpe2/simple_spread], algorithms: [mappo], reference: [harl]}]\n"
     )
     assert build.main([str(path), "--dry-run", "--out", str(tmp_path)]) == 2
+
+
+def test_dry_run_estimate_uses_each_algorithms_own_throughput(tmp_path, capsys):
+    """MAT trains at half MAPPO's speed on MaMuJoCo: a per-algorithm figure keeps the estimate honest."""
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: s\nsteps: 10000\nseeds: 1\n"
+        "estimate: {steps_per_second: {mappo: 1000, mat: 500}, source: test figures}\n"
+        "groups: [{tasks: [mpe2/simple_spread], algorithms: [mappo, mat], normalize: {min: 0}}]\n"
+    )
+    jobs = plan(load_suite(path), tmp_path)
+    assert {j.algo: job_seconds(j) for j in jobs} == {"mappo": 10 + 10.0, "mat": 10 + 20.0}
+    assert build.main([str(path), "--dry-run", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert "estimated time: 0m50s for one run at a time" in printed and "test figures" in printed
 
 
 def test_flatten_overrides_round_trip():
