@@ -1,4 +1,5 @@
-"""Read finished runs and compute the leaderboard: per-task cells, normalised aggregates, P(X > Y).
+"""Read finished runs and compute the leaderboard: per-task cells, normalised aggregates, P(X > Y),
+performance profiles.
 
 Per task and algorithm, each final evaluation metric (the last `eval_*` row of the run,
 written to `summary.json`) gets mean +- sample std over seeds and the IQM with a 95%
@@ -23,6 +24,7 @@ from leaderboards.plan import Job
 from leaderboards.suite import Suite
 
 LOWER_IS_BETTER = {"cost"}
+PROFILE_TABLE_TAUS = (0.25, 0.5, 0.75, 1.0)  # the profile's values printed in the README
 SKIPPED_METRICS = {"length"}
 
 
@@ -76,6 +78,7 @@ class Leaderboard:
     missing: list[Job]
     aggregate: dict[str, dict[str, Any]]  # algo -> {iqm, mean, tasks, runs, breaks_limit}
     improvement: dict[tuple[str, str], tuple[stats.Interval, int]]  # (x, y) -> P(X > Y), tasks
+    profiles: dict[str, stats.Profile] = field(default_factory=dict)  # algo -> score distribution
 
 
 def read_run(job: Job) -> RunResult:
@@ -164,7 +167,8 @@ def build_leaderboard(suite: Suite, jobs: list[Job]) -> Leaderboard:
     aggregate = _aggregate(tasks, algorithms, reps, seed)
     improvement = _improvement(tasks, algorithms, reps, seed)
     missing = [j for j in jobs if j.status != "done"]
-    return Leaderboard(suite, algorithms, tasks, runs, missing, aggregate, improvement)
+    profiles = _profiles(tasks, algorithms, reps, seed)
+    return Leaderboard(suite, algorithms, tasks, runs, missing, aggregate, improvement, profiles)
 
 
 def _normalisation(task: TaskResult, spec: dict[str, Any]) -> None:
@@ -249,6 +253,19 @@ def _aggregate(
     return out
 
 
+def _profiles(
+    tasks: list[TaskResult], algorithms: list[str], reps: int, seed: int
+) -> dict[str, stats.Profile]:
+    """Each algorithm's score distribution over the normalised scores of the aggregate, on shared thresholds."""
+    per_algo = {a: [s for s in (normalised_scores(t, a) for t in tasks) if s] for a in algorithms}
+    per_algo = {a: scores for a, scores in per_algo.items() if scores}
+    pooled = [v for scores in per_algo.values() for task in scores for v in task]
+    taus = stats.profile_thresholds(pooled, include=PROFILE_TABLE_TAUS)
+    return {
+        a: stats.performance_profile(scores, taus, reps=reps, seed=seed) for a, scores in per_algo.items()
+    }
+
+
 def _improvement(
     tasks: list[TaskResult], algorithms: list[str], reps: int, seed: int
 ) -> dict[tuple[str, str], tuple[stats.Interval, int]]:
@@ -321,6 +338,15 @@ def leaderboard_dict(board: Leaderboard) -> dict[str, Any]:
             {"x": x, "y": y, **interval.as_dict(), "tasks": n}
             for (x, y), (interval, n) in board.improvement.items()
         ],
+        "performance_profiles": {
+            a: {
+                "tau": p.taus.tolist(),
+                "value": p.values.tolist(),
+                "low": p.low.tolist(),
+                "high": p.high.tolist(),
+            }
+            for a, p in board.profiles.items()
+        },
         "missing_runs": [j.label for j in board.missing],
     }
 

@@ -1,4 +1,5 @@
-"""PNG plots with matplotlib (Agg): learning curves, aggregate intervals, probability of improvement."""
+"""PNG plots with matplotlib (Agg): learning curves, aggregate intervals, probability of improvement,
+performance profiles."""
 
 from __future__ import annotations
 
@@ -138,6 +139,26 @@ def plot_improvement(board: Leaderboard, path: Path) -> bool:
     _interval_rows(ax, labels, [board.improvement[p][0] for p in pairs], "probability of improvement")
     ax.axvline(0.5, color="grey", linestyle=":")
     ax.set_xlim(0, 1)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
+
+
+def plot_profiles(board: Leaderboard, path: Path) -> bool:
+    """rliable's performance profile: fraction of runs with normalised score above tau, 95% bands."""
+    if not board.profiles:
+        return False
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for algo, profile in board.profiles.items():
+        (line,) = ax.plot(profile.taus, profile.values, label=algo)
+        ax.fill_between(profile.taus, profile.low, profile.high, color=line.get_color(), alpha=0.2)
+    ax.set_xlabel("normalised score tau")
+    ax.set_ylabel("fraction of runs with score > tau")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -12,9 +12,16 @@ from pathlib import Path
 from typing import Any
 
 from leaderboards import reference
-from leaderboards.aggregate import Leaderboard, TaskResult, aggregate_best, leaderboard_dict, write_json
+from leaderboards.aggregate import (
+    PROFILE_TABLE_TAUS,
+    Leaderboard,
+    TaskResult,
+    aggregate_best,
+    leaderboard_dict,
+    write_json,
+)
 from leaderboards.plan import task_dir_name
-from leaderboards.plots import plot_aggregate, plot_curves, plot_improvement
+from leaderboards.plots import plot_aggregate, plot_curves, plot_improvement, plot_profiles
 
 METRIC_TITLES = {
     "return": "Final evaluation return",
@@ -77,14 +84,17 @@ def _write_report(board: Leaderboard, out_dir: Path, command: str, home: Path) -
         if plot_curves(board, task, path):
             curve_files[task.task] = path
             written.append(path)
-    aggregate_png = plots / "aggregate.png"
-    if plot_aggregate(board, aggregate_png):
-        written.append(aggregate_png)
-    improvement_png = plots / "probability_of_improvement.png"
-    if plot_improvement(board, improvement_png):
-        written.append(improvement_png)
+    aggregate_pngs = []  # in the README's order
+    for name, plot in (
+        ("aggregate", plot_aggregate),
+        ("probability_of_improvement", plot_improvement),
+        ("performance_profile", plot_profiles),
+    ):
+        if plot(board, plots / f"{name}.png"):
+            aggregate_pngs.append(plots / f"{name}.png")
+    written += aggregate_pngs
     readme = out_dir / "README.md"
-    readme.write_text(_readme(board, command, curve_files, aggregate_png, improvement_png, out_dir))
+    readme.write_text(_readme(board, command, curve_files, aggregate_pngs, out_dir))
     written.insert(0, readme)
     return written
 
@@ -96,8 +106,7 @@ def _readme(
     board: Leaderboard,
     command: str,
     curve_files: dict[str, Path],
-    aggregate_png: Path,
-    improvement_png: Path,
+    aggregate_pngs: list[Path],
     out_dir: Path,
 ) -> str:
     suite = board.suite
@@ -135,7 +144,7 @@ def _readme(
             metrics += [m for m in task.metrics if m not in metrics]
         for metric in metrics:
             lines += _metric_table(board, tasks, list(group.algorithms), metric)
-    lines += _aggregate_section(board, aggregate_png, improvement_png, out_dir)
+    lines += _aggregate_section(board, aggregate_pngs, out_dir)
     if curve_files:
         lines += ["## Learning curves", ""]
         lines += [
@@ -149,8 +158,8 @@ def _readme(
     if refs:
         lines += ["## References", ""]
         lines += [
-            "Reference columns are published numbers, not our runs: their simulators, versions and "
-            "evaluation protocols differ, so read them as context. Data files and citations: "
+            "Reference columns are not our runs: published numbers, or a labelled measurement of the "
+            "upstream code; their simulators, versions and evaluation protocols differ, so read them as context. Data files and citations: "
             "`leaderboards/reference/`.",
             "",
         ]
@@ -161,12 +170,14 @@ def _readme(
         "- `results.csv`: one row per task, algorithm (or reference) and metric: seeds, env steps, "
         "mean, std, IQM and its interval, the per-seed values.",
         "- `runs.csv`: one row per finished run: seed, config hash, env steps, final metrics, run directory.",
-        "- `aggregate.csv`: normalised-score IQM and mean with intervals per algorithm; P(X > Y) per pair.",
+        "- `aggregate.csv`: normalised-score IQM and mean with intervals per algorithm; P(X > Y) per pair; "
+        "the performance profile per algorithm and threshold.",
         "- `marl_eval.json`: every evaluation of every run in the marl-eval raw-data layout "
         "(environment / task / algorithm / seed_N / step_k with step_count and one-element metric lists; "
         "`absolute_metrics` holds the final evaluation, not marl-eval's 10x re-evaluation of the best policy).",
         "- `leaderboard.json`: everything in these tables as data.",
-        "- `plots/`: learning curves per task, aggregate interval estimates, probability of improvement.",
+        "- `plots/`: learning curves per task, aggregate interval estimates, probability of improvement, "
+        "performance profiles.",
         "",
     ]
     return "\n".join(lines)
@@ -215,9 +226,7 @@ def _metric_table(board: Leaderboard, tasks: list[TaskResult], algos: list[str],
     return [*lines, ""]
 
 
-def _aggregate_section(
-    board: Leaderboard, aggregate_png: Path, improvement_png: Path, out_dir: Path
-) -> list[str]:
+def _aggregate_section(board: Leaderboard, pngs: list[Path], out_dir: Path) -> list[str]:
     if not board.aggregate:
         return []
     scores = sorted({t.score for t in board.tasks})
@@ -278,9 +287,25 @@ def _aggregate_section(
                     row.append("–")
             lines.append("| " + " | ".join(row) + " |")
         lines.append("")
-    for png in (aggregate_png, improvement_png):
-        if png.exists():
-            lines += [f"![{png.stem}]({png.relative_to(out_dir).as_posix()})", ""]
+    if board.profiles:
+        lines += [
+            "Performance profile (rliable's score distribution): the fraction of an algorithm's runs x tasks "
+            "whose normalised score exceeds tau, with 95% stratified-bootstrap intervals; the plot gives the "
+            "whole curve.",
+            "",
+            "| algorithm | " + " | ".join(f"score > {tau:g}" for tau in PROFILE_TABLE_TAUS) + " |",
+            "|---|" + "---|" * len(PROFILE_TABLE_TAUS),
+        ]
+        for algo, profile in board.profiles.items():
+            cells = [profile.at(tau) for tau in PROFILE_TABLE_TAUS]
+            lines.append(
+                f"| {algo} | "
+                + " | ".join(f"{c.value:.2f} [{c.low:.2f}, {c.high:.2f}]" for c in cells)
+                + " |"
+            )
+        lines.append("")
+    for png in pngs:
+        lines += [f"![{png.stem}]({png.relative_to(out_dir).as_posix()})", ""]
     return lines
 
 
@@ -399,7 +424,21 @@ def _write_aggregate_csv(board: Leaderboard, path: Path) -> Path:
                 "tasks": n,
             }
         )
-    return _write_rows(path, ["statistic", "x", "y", "value", "low", "high", "tasks", "runs"], rows)
+    for algo, profile in board.profiles.items():
+        for tau, value, low, high in zip(
+            profile.taus, profile.values, profile.low, profile.high, strict=True
+        ):
+            rows.append(
+                {
+                    "statistic": "P(score > tau)",
+                    "x": algo,
+                    "tau": tau,
+                    "value": value,
+                    "low": low,
+                    "high": high,
+                }
+            )
+    return _write_rows(path, ["statistic", "x", "y", "tau", "value", "low", "high", "tasks", "runs"], rows)
 
 
 # -------------------------------------------------------------- marl-eval

@@ -12,6 +12,9 @@ Agarwal et al., "Deep Reinforcement Learning at the Edge of the Statistical Prec
 - Probability of improvement P(X > Y): per task the Mann-Whitney U statistic of X against Y
   divided by n_X n_Y, i.e. P(x > y) + 0.5 P(x = y) over all pairs of runs, averaged over
   tasks; its interval resamples X and Y independently, each stratified by task.
+- Performance profile (score distribution): at each threshold tau, the fraction of all runs x
+  tasks whose normalised score exceeds tau (`create_performance_profile` with
+  `use_score_distribution=True`), with a stratified-bootstrap interval at every tau.
 
 Random numbers: with equal runs per task, a `numpy.random.RandomState(seed)` yields exactly
 rliable's intervals after `numpy.random.seed(seed)` (rliable draws from numpy's global
@@ -192,6 +195,56 @@ def probability_of_improvement(
         replicates = np.mean(per_task, axis=0)
     low, high = percentile_interval(replicates, confidence)
     return Interval(point, low, high)
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A performance profile: fraction of runs above each threshold, with its interval."""
+
+    taus: np.ndarray
+    values: np.ndarray
+    low: np.ndarray
+    high: np.ndarray
+
+    def at(self, tau: float) -> Interval:
+        """The profile at one of its thresholds."""
+        i = int(np.argmin(np.abs(self.taus - tau)))
+        if not math.isclose(float(self.taus[i]), tau, abs_tol=1e-9):
+            raise ValueError(f"{tau} is not one of the profile's thresholds")
+        return Interval(float(self.values[i]), float(self.low[i]), float(self.high[i]))
+
+
+def performance_profile(
+    scores: np.ndarray | Sequence[Sequence[float]],
+    taus: Sequence[float] | np.ndarray,
+    *,
+    reps: int = DEFAULT_REPS,
+    seed: int = 0,
+    confidence: float = CONFIDENCE,
+) -> Profile:
+    """rliable's score distribution: P(score > tau) over all runs x tasks, stratified-bootstrap bands.
+
+    The replicates are the ones `bootstrap_interval` draws with the same seed, so the profile's
+    interval at each tau is the one rliable's `create_performance_profile` gives.
+    """
+    taus = np.asarray(taus, dtype=float)
+    pooled = np.concatenate(_as_tasks(scores))
+    values = (pooled[None, :] > taus[:, None]).mean(axis=1)
+    replicates = stratified_resamples(scores, reps, np.random.RandomState(seed))
+    low, high = np.empty_like(taus), np.empty_like(taus)
+    for i, tau in enumerate(taus):  # one threshold at a time: (reps, runs) booleans, not (taus, reps, runs)
+        low[i], high[i] = percentile_interval((replicates > tau).mean(axis=1), confidence)
+    return Profile(taus, values, low, high)
+
+
+def profile_thresholds(
+    scores: Sequence[float], points: int = 101, include: Sequence[float] = ()
+) -> np.ndarray:
+    """Evenly spaced thresholds from min(0, lowest score) to max(1, highest score), plus `include`."""
+    array = np.asarray(scores, dtype=float)
+    low = min(0.0, float(array.min())) if array.size else 0.0
+    high = max(1.0, float(array.max())) if array.size else 1.0
+    return np.unique(np.concatenate([np.linspace(low, high, points), np.asarray(include, dtype=float)]))
 
 
 def min_max_normalise(value: float | np.ndarray, low: float, high: float) -> float | np.ndarray:

@@ -235,7 +235,9 @@ def _check_throughput(group: Group, where: str) -> None:
         raise SuiteError(f"{where} must be a non-negative number or {{algorithm: number}}, got {sps!r}")
     missing = [algo for algo in group.algorithms if algo not in sps]
     if missing:
-        raise SuiteError(f"{where} has no figure for {', '.join(missing)} (it gives {', '.join(map(str, sps))})")
+        raise SuiteError(
+            f"{where} has no figure for {', '.join(missing)} (it gives {', '.join(map(str, sps))})"
+        )
     for algo, value in sps.items():
         if not _non_negative(value):
             raise SuiteError(f"{where}.{algo} must be a non-negative number, got {value!r}")

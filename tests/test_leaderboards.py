@@ -100,8 +100,9 @@ def test_smoke_suite_local_end_to_end(smoke_local, smoke_suite):
     ):
         assert (out / path).stat().st_size > 0, path
     pngs = sorted((out / "plots").glob("*.png"))
-    # a learning-curve plot per task (6; 5 without Football), aggregate, probability of improvement
-    assert len(pngs) == (8 if not FOOTBALL_MISSING else 7)
+    # a learning-curve plot per task (6; 5 without Football), aggregate, probability of improvement,
+    # performance profile
+    assert len(pngs) == (9 if not FOOTBALL_MISSING else 8)
     assert all(p.read_bytes()[:8] == PNG for p in pngs)
     # every run directory has what baselines.run writes, and the launcher's log
     for run_dir in (out / "runs").glob("*/*/seed*"):
@@ -151,6 +152,13 @@ def test_smoke_tables_match_the_runs(smoke_local):
     assert poi[("mappo", "happo")]["value"] + poi[("happo", "mappo")]["value"] == pytest.approx(1.0)
     both_ran = 5 if not FOOTBALL_MISSING else 4  # MPE, MaMuJoCo, Bi-DexHands, SMAX (and Football)
     assert poi[("mappo", "happo")]["tasks"] == both_ran and ("mappo", "macpo") not in poi
+    # the performance profile: fraction of mappo's normalised runs strictly above each threshold
+    profile = board["performance_profiles"]["mappo"]
+    pooled = np.concatenate(per_task)
+    assert profile["value"] == pytest.approx([float((pooled > tau).mean()) for tau in profile["tau"]])
+    assert profile["tau"][0] <= min(0.0, pooled.min()) and profile["tau"][-1] >= max(1.0, pooled.max())
+    assert profile["value"][-1] == 0.0  # no run is above the largest threshold
+    assert set(board["performance_profiles"]) == set(board["aggregate"])
 
 
 def test_smoke_readme_csv_and_marl_eval_layout(smoke_local):
@@ -159,6 +167,9 @@ def test_smoke_readme_csv_and_marl_eval_layout(smoke_local):
     assert "| `mpe2/simple_spread` | 800 | 2 of 2 |" in readme  # steps and seeds stated
     assert readme.count("**") >= 2 * 4  # a bold best per task and metric
     assert "cost limit 25" in readme and "P(row > column)" in readme
+    assert "| algorithm | score > 0.25 | score > 0.5 | score > 0.75 | score > 1 |" in readme
+    assert "![performance_profile](plots/performance_profile.png)" in readme
+    assert (out / "plots" / "performance_profile.png").stat().st_size > 0
     assert "![mpe2/simple_spread](plots/curves_mpe2__simple_spread.png)" in readme
     with open(out / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
@@ -527,7 +538,7 @@ def test_a_cost_breaking_algorithm_is_best_neither_per_task_nor_in_the_aggregate
     )
     assert board.aggregate["mappo_l"]["iqm"].value > board.aggregate["macpo"]["iqm"].value
     assert aggregate_module.aggregate_best(board) == ["macpo"]
-    section = "\n".join(report_module._aggregate_section(board, Path("a.png"), Path("b.png"), Path(".")))
+    section = "\n".join(report_module._aggregate_section(board, [], Path(".")))
     assert "| macpo | 1 | 1 | **1" in section and "| mappo_l | 1 | 1 | 2" in section
     assert "broken on `safe/x`" in section
     # when every algorithm breaks the limit, the best is the best of all (as per task)

@@ -64,6 +64,18 @@ def test_ragged_runs_per_task():
     assert poi.value == pytest.approx((1.0 + 0.0) / 2)
 
 
+def test_performance_profile_counts_runs_above_each_threshold():
+    scores = [[0.0, 0.5, 1.0], [0.2, 0.8]]  # ragged: a failed seed on the second task
+    profile = stats.performance_profile(scores, [-0.1, 0.0, 0.5, 0.9, 1.0], reps=200)
+    assert profile.values.tolist() == pytest.approx([1.0, 0.8, 0.4, 0.2, 0.0])  # strictly above tau
+    assert (profile.low <= profile.values + 1e-12).all() and (profile.values <= profile.high + 1e-12).all()
+    assert profile.at(0.5).value == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="not one of the profile's thresholds"):
+        profile.at(0.3)
+    taus = stats.profile_thresholds([-0.2, 1.4], points=5)
+    assert taus.tolist() == pytest.approx([-0.2, 0.2, 0.6, 1.0, 1.4])
+
+
 def test_min_max_normalise():
     assert stats.min_max_normalise(5.0, 0.0, 10.0) == pytest.approx(0.5)
     assert stats.min_max_normalise(-50.0, -50.0, -30.0) == pytest.approx(0.0)
@@ -115,3 +127,14 @@ def test_probability_of_improvement_matches_rliable_exactly():
     ours = stats.probability_of_improvement(x, y, reps=500, seed=2)
     assert ours.value == pytest.approx(float(point["x,y"][0]), abs=1e-12)
     assert (ours.low, ours.high) == pytest.approx(tuple(interval["x,y"][:, 0]), abs=1e-12)
+
+
+def test_performance_profile_matches_rliable_exactly():
+    scores = np.random.RandomState(4).uniform(-0.2, 1.2, size=(5, 3))
+    taus = np.linspace(0.0, 1.0, 11)
+    np.random.seed(9)
+    profiles, cis = rliable.create_performance_profile({"x": scores}, taus, reps=1000)
+    ours = stats.performance_profile(scores, taus, reps=1000, seed=9)
+    assert ours.values == pytest.approx(profiles["x"], abs=1e-12)
+    assert ours.low == pytest.approx(cis["x"][0], abs=1e-12)
+    assert ours.high == pytest.approx(cis["x"][1], abs=1e-12)
