@@ -171,9 +171,9 @@ def plan(suite: Suite, out_dir: Path) -> list[Job]:
     """Every job of the suite, with its status in `out_dir/runs`."""
     requests, where = [], []
     for g, group in enumerate(suite.groups):
-        overrides = flatten_overrides(group.overrides)
         for task in group.tasks:
             for algo in group.algorithms:
+                overrides = flatten_overrides(group.overrides_for(algo))
                 for seed in group.seeds:
                     requests.append(
                         {

@@ -24,6 +24,7 @@ TOP_KEYS = {
     "seeds": "a list of seeds, or a count n for seeds 0..n-1",
     "steps": "default env-step budget per run (omit: the budget in the resolved config)",
     "overrides": "config overrides for every run (nested mapping, as `--config`)",
+    "algorithm_overrides": "{algorithm: overrides} merged over `overrides` for that algorithm's runs",
     "resources": "per run: {cpus, gpus} (Ray asks for these)",
     "estimate": "throughput for --dry-run: {steps_per_second, source}",
     "random_reference": "random-policy reference: {episodes, seed}",
@@ -37,6 +38,7 @@ GROUP_KEYS = {
     "seeds": "overrides the suite's seeds",
     "steps": "overrides the suite's steps",
     "overrides": "merged over the suite's overrides",
+    "algorithm_overrides": "{algorithm: overrides} merged over the suite's and the group's",
     "resources": "overrides the suite's resources",
     "estimate": "overrides the suite's estimate",
     "score": "headline metric for normalised scores: return, or an eval info key such as win or success",
@@ -69,9 +71,16 @@ class Group:
     overrides: dict[str, Any]
     resources: dict[str, float]
     estimate: dict[str, Any]
+    # per algorithm, merged over `overrides`: e.g. evaluation intervals, which count iterations
+    # and an iteration is 3,200 env steps for MAPPO on SMAX but 640 for QMIX
+    algorithm_overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
     score: str = "return"
     normalize: dict[str, Any] = field(default_factory=lambda: {"min": "random", "max": "best"})
     reference: tuple[str, ...] = ()
+
+    def overrides_for(self, algo: str) -> dict[str, Any]:
+        """The overrides of one algorithm's runs."""
+        return _merge(self.overrides, self.algorithm_overrides.get(algo, {}))
 
     def estimate_for(self, algo: str) -> dict[str, Any]:
         """The group's estimate with steps_per_second resolved for one algorithm."""
@@ -128,6 +137,9 @@ def parse_suite(data: Any, path: Path) -> Suite:
     seeds = _seeds(data.get("seeds", [0]), f"{where}: seeds")
     steps = _steps(data.get("steps"), f"{where}: steps")
     overrides = _mapping(data.get("overrides", {}), f"{where}: overrides")
+    algorithm_overrides = _algorithm_overrides(
+        data.get("algorithm_overrides"), f"{where}: algorithm_overrides"
+    )
     resources = _sub(data.get("resources", {}), "resources", f"{where}: resources")
     estimate = _sub(data.get("estimate", {}), "estimate", f"{where}: estimate")
     groups_data = data["groups"]
@@ -155,6 +167,10 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 seeds=_seeds(group["seeds"], f"{at}.seeds") if "seeds" in group else seeds,
                 steps=_steps(group["steps"], f"{at}.steps") if "steps" in group else steps,
                 overrides=_merge(overrides, _mapping(group.get("overrides", {}), f"{at}.overrides")),
+                algorithm_overrides=_merge(
+                    algorithm_overrides,
+                    _algorithm_overrides(group.get("algorithm_overrides"), f"{at}.algorithm_overrides"),
+                ),
                 resources={**resources, **_sub(group.get("resources", {}), "resources", f"{at}.resources")},
                 estimate={**estimate, **_sub(group.get("estimate", {}), "estimate", f"{at}.estimate")},
                 score=_string(group.get("score", "return"), f"{at}.score"),
@@ -167,6 +183,12 @@ def parse_suite(data: Any, path: Path) -> Suite:
             raise SuiteError(f"{where}: {key} must be a non-negative number, got {value!r}")
     for i, group in enumerate(groups):
         _check_throughput(group, f"{where}: groups[{i}] ({group.name}): estimate.steps_per_second")
+        own = _mapping(groups_data[i].get("algorithm_overrides"), "")
+        _check_algorithms_named(
+            own, group.algorithms, f"{where}: groups[{i}] ({group.name}): algorithm_overrides"
+        )
+    every = tuple(dict.fromkeys(a for group in groups for a in group.algorithms))
+    _check_algorithms_named(algorithm_overrides, every, f"{where}: algorithm_overrides")
     random_reference = {"episodes": 20, "seed": 0}
     random_reference.update(
         _sub(data.get("random_reference", {}), "random_reference", f"{where}: random_reference")
@@ -220,6 +242,24 @@ def _sub(value: Any, section: str, where: str) -> dict[str, Any]:
     value = _mapping(value, where)
     _check_keys(value, SUB_KEYS[section], where)
     return dict(value)
+
+
+def _algorithm_overrides(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    value = _mapping(value, where)
+    for algo, overrides in value.items():
+        _mapping(overrides, f"{where}.{algo}")
+    return dict(value)
+
+
+def _check_algorithms_named(overrides: dict[str, Any], algorithms: tuple[str, ...], where: str) -> None:
+    """Overrides for an algorithm that does not run there are a typo, not a no-op."""
+    for algo in overrides:
+        if algo not in algorithms:
+            close = difflib.get_close_matches(str(algo), list(algorithms), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise SuiteError(
+                f"{where}: {algo!r} is not one of the algorithms ({', '.join(algorithms)}){hint}"
+            )
 
 
 def _non_negative(value: Any) -> bool:

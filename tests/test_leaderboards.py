@@ -343,6 +343,10 @@ def _suite(text: str) -> None:
             "groups[0] (group 1): estimate.steps_per_second has no figure for c (it gives b)",
         ),
         (
+            "name: x\ngroups: [{tasks: [a], algorithms: [qmix], algorithm_overrides: {qmx: {steps: 5}}}]",
+            "algorithm_overrides: 'qmx' is not one of the algorithms (qmix) (did you mean 'qmix'?)",
+        ),
+        (
             "name: x\ngroups: [{tasks: [a], algorithms: [b], estimate: {steps_per_second: fast}}]",
             "estimate.steps_per_second must be a non-negative number or {algorithm: number}, got 'fast'",
         ),
@@ -381,6 +385,26 @@ def test_dry_run_estimate_uses_each_algorithms_own_throughput(tmp_path, capsys):
     assert build.main([str(path), "--dry-run", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert "estimated time: 0m50s for one run at a time" in printed and "test figures" in printed
+
+
+def test_algorithm_overrides_reach_only_that_algorithms_runs(tmp_path):
+    """Evaluation intervals count iterations, whose size differs per algorithm: a suite can set
+    QMIX's apart, and the other algorithms' configs (and run directories) stay as they were."""
+    path = tmp_path / "s.yaml"
+    base = "name: s\nsteps: 800\noverrides: {eval: {interval: 5}}\n"
+    path.write_text(base + "groups: [{tasks: [mpe2/simple_spread], algorithms: [mappo, qmix]}]\n")
+    before = {j.algo: j for j in plan(load_suite(path), tmp_path) if j.kind == "train"}
+    path.write_text(
+        base + "algorithm_overrides: {qmix: {eval: {interval: 25, episodes: 7}}}\n"
+        "groups: [{tasks: [mpe2/simple_spread], algorithms: [mappo, qmix]}]\n"
+    )
+    after = {j.algo: j for j in plan(load_suite(path), tmp_path) if j.kind == "train"}
+    assert after["qmix"].config["eval"]["interval"] == 25 and after["qmix"].config["eval"]["episodes"] == 7
+    assert before["qmix"].config["eval"]["interval"] == 5
+    assert (
+        after["mappo"].config == before["mappo"].config and after["mappo"].run_dir == before["mappo"].run_dir
+    )
+    assert after["qmix"].run_dir != before["qmix"].run_dir
 
 
 def test_flatten_overrides_round_trip():
