@@ -21,6 +21,7 @@ from leaderboards.plan import Job, estimate, plan, run_status
 from leaderboards.suite import SuiteError, load_suite
 
 PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_DIR = PACKAGE_DIR.parent
 
 EXAMPLES = """examples:
   python -m leaderboards.build smoke --dry-run
@@ -179,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     board = build_leaderboard(suite, jobs)
     command = f"python -m leaderboards.build {args.suite}"
     written = write_all(board, out_dir, command)
+    if out_dir == (PACKAGE_DIR / suite.name).resolve():  # the committed report: its headline too
+        from leaderboards.headline import update_readme
+
+        link = out_dir.relative_to(REPO_DIR).as_posix() + "/README.md"
+        if update_readme(REPO_DIR / "README.md", board, link):
+            print(f"updated the {suite.name} headline table in {REPO_DIR / 'README.md'}")
     print(
         f"wrote {len(written)} files to {out_dir}: "
         + ", ".join(p.relative_to(out_dir).as_posix() for p in written)

@@ -23,6 +23,7 @@ from leaderboards import aggregate as aggregate_module
 from leaderboards import build, stats
 from leaderboards import report as report_module
 from leaderboards.aggregate import Cell, TaskResult
+from leaderboards.headline import update_readme
 from leaderboards.plan import config_hash, job_seconds, plan, run_status
 from leaderboards.suite import SuiteError, flatten_overrides, load_suite, parse_suite
 
@@ -611,3 +612,29 @@ def test_offpolicy_keys_added_later_change_only_the_hashes_of_the_algorithms_tha
         assert (config_hash(new) != config_hash(old)) == changes, algo
         off = {**new, "offpolicy": {**new["offpolicy"], "normalize_state": False}}
         assert config_hash(off) != config_hash(new)  # a value other than the default always counts
+
+
+def test_headline_table_replaces_only_the_marked_block(tmp_path):
+    """The top-level README's headline tables come from the runs, like every other table: the
+    build rewrites the block between the suite's markers and nothing else."""
+    task = _constrained_task({"macpo": 10.0, "mappo_l": 20.0}, {"macpo": 12.0, "mappo_l": 59.4})
+    aggregate_module._normalisation(task, {"min": "random", "max": "best"})
+    task.best = {m: aggregate_module._best(task, m) for m in task.metrics}
+    suite = parse_suite(
+        yaml.safe_load("name: s\ngroups: [{tasks: [safe/x], algorithms: [macpo, mappo_l]}]"), Path("s.yaml")
+    )
+    board = aggregate_module.Leaderboard(suite, ["macpo", "mappo_l"], [task], [], [], {}, {})
+    board.aggregate = aggregate_module._aggregate([task], board.algorithms, reps=50, seed=0)
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\n<!-- headline:s -->\nstale row\n<!-- /headline:s -->\nrest\n")
+    assert update_readme(readme, board, "leaderboards/s/README.md")
+    text = readme.read_text()
+    assert text.startswith("intro\n<!-- headline:s -->\n") and text.endswith("<!-- /headline:s -->\nrest\n")
+    assert "stale row" not in text and "(leaderboards/s/README.md)" in text
+    # the per-task means, the best within the cost limit in bold (as in the suite's README)
+    assert "| `safe/x` | 800 | 1 of 1 | **10.00** | 20.00 |" in text
+    assert "| normalised IQM [95% CI] |  |  | 1.00 [1.00, 1.00] | 2.00 [2.00, 2.00] |" in text
+    assert update_readme(readme, board, "x") and readme.read_text().count("<!-- headline:s -->") == 1
+    plain = tmp_path / "PLAIN.md"
+    plain.write_text("no markers\n")
+    assert not update_readme(plain, board, "x") and plain.read_text() == "no markers\n"
