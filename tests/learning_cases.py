@@ -131,6 +131,21 @@ QMIX_SPREAD = (
     "eval.num_envs=10",
     "log.interval=1000",
 )
+# QMIX with the SMAX family's defaults (pymarl2's SMAC settings); the final evaluation on the
+# training copies' count of env copies (SMAX then reuses its compiled step).
+QMIX_SMAX = (
+    "steps=100000",
+    "eval.interval=0",
+    "eval.episodes=40",
+    "eval.num_envs=4",
+    "log.interval=1000",
+)
+
+
+def final_win(rows: Rows, untrained: float | None) -> dict[str, float]:
+    """The last deterministic evaluation's win rate and return."""
+    return {"win": float(rows[-1]["eval_win"]), "final": float(rows[-1]["eval_return"])}
+
 
 CASES = {
     case.name: case
@@ -200,6 +215,7 @@ CASES = {
             setup="baselines.matrix_game",
         ),
         Case("qmix_spread", "mpe2/simple_spread", "qmix", QMIX_SPREAD, final_eval),
+        Case("qmix_smax_3m", "smax/3m", "qmix", QMIX_SMAX, final_win),
         Case("mat_spread", "mpe2/simple_spread", "mat", MAT, final_eval, evaluate_untrained=True),
         Case(
             "mat_spread_continuous",
