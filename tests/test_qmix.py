@@ -307,3 +307,22 @@ def test_the_packed_sequence_pass_equals_stepping_the_gru_on_every_real_step():
         buffer.insert({"filled": filled})
     lengths = buffer.sample(5, torch.Generator().manual_seed(0))["filled"].sum(1).tolist()
     assert lengths == [5, 4, 3, 2, 1]
+
+
+def test_smax_runs_get_pymarl2s_smac_settings_by_default():
+    """A new user's `--env smax/3m --algo qmix` is pymarl2's SMAC QMIX (hijkzzz/pymarl2
+    src/config/algs/qmix.yaml, commit 0e8fae1): pymarl's own defaults won no game on smax/3m in
+    200k steps. The values are pymarl2's; the family file must equal the tuned file it names."""
+    from pathlib import Path
+
+    default, sources = resolve("qmix", "smax/3m", "smax")
+    assert any("families/smax.yaml" in s for s in sources)
+    assert (default.num_envs, default.steps, default.train.lr) == (4, 10_050_000, 0.001)
+    off = default.offpolicy
+    assert (off.optimizer, off.td_lambda, off.batch_size, off.episodes_per_update) == ("adam", 0.6, 128, 4)
+    assert (off.epsilon_anneal_steps, off.target_update_interval, off.obs_last_action) == (100_000, 200, True)
+    tuned_file = Path(__file__).resolve().parents[1] / "baselines/configs/tuned/qmix_pymarl2_smac.yaml"
+    tuned, _ = resolve("qmix", "smax/3m", "smax", config_file=tuned_file)
+    assert tuned == default
+    mpe, _ = resolve("qmix", "mpe2/simple_spread", "mpe2")  # other families keep pymarl's defaults
+    assert (mpe.offpolicy.optimizer, mpe.offpolicy.batch_size) == ("rmsprop", 32)
