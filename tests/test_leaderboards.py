@@ -481,6 +481,20 @@ def test_paper_suites_dry_run(suite, tasks, algorithms, references, tmp_path, ca
         assert set(steps.values()) == {100_000_000}
 
 
+@pytest.mark.parametrize(
+    ("suite", "planned", "minutes"), [("mamujoco-laptop", 80 + 4, 90), ("smax-laptop", 36, 80)]
+)
+def test_laptop_suites_fit_about_an_hour_on_two_workers(suite, planned, minutes, tmp_path, capsys):
+    """The laptop suites' dry-run estimates (from their builds' measured throughput) stay near an
+    hour on two workers: mamujoco-laptop built in 84 min against 86 estimated from its own runs."""
+    assert build.main([suite, "--dry-run", "--workers", "2", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    assert f"{planned} runs planned, 0 finished" in printed
+    match = re.search(r"about (?:(\d+)h)?(\d+)m\d*s? with 2 in parallel", printed)
+    assert match, printed[-500:]
+    assert 40 <= int(match[1] or 0) * 60 + int(match[2]) <= minutes
+
+
 def test_reference_data_is_read_with_its_source():
     from leaderboards import reference
 
