@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from leaderboards.aggregate import Leaderboard
-from leaderboards.report import fmt
+from leaderboards.report import fmt, task_columns
 
 
 def headline_lines(board: Leaderboard, report_link: str) -> list[str]:
@@ -28,12 +28,7 @@ def headline_lines(board: Leaderboard, report_link: str) -> list[str]:
     ]
     for task in board.tasks:
         cells = task.cells.get(task.score, {})
-        finished = sorted({len(c.values) for c in cells.values()})
-        row = [
-            f"`{task.task}`",
-            ", ".join(f"{s:,}" for s in task.env_steps) or "–",
-            f"{'/'.join(map(str, finished)) or '0'} of {len(task.seeds)}",
-        ]
+        row = task_columns(task, task.score)
         for algo in algos:
             cell = cells.get(algo)
             text = fmt(cell.mean) if cell else "–"
@@ -56,9 +51,8 @@ def update_readme(readme: Path, board: Leaderboard, report_link: str) -> bool:
         return False
     name = re.escape(board.suite.name)
     pattern = re.compile(rf"(<!-- headline:{name} -->\n).*?(<!-- /headline:{name} -->)", re.DOTALL)
-    text = readme.read_text()
-    if not pattern.search(text):
-        return False
     body = "\n".join(headline_lines(board, report_link)) + "\n"
-    readme.write_text(pattern.sub(lambda m: m[1] + body + m[2], text, count=1))
-    return True
+    text, replaced = pattern.subn(lambda m: m[1] + body + m[2], readme.read_text(), count=1)
+    if replaced:
+        readme.write_text(text)
+    return bool(replaced)

@@ -183,6 +183,17 @@ def _readme(
     return "\n".join(lines)
 
 
+def task_columns(task: TaskResult, metric: str) -> list[str]:
+    """A table row's first cells: the task, its env steps, and the seeds finished of those planned."""
+    finished = sorted({len(c.values) for c in task.cells.get(metric, {}).values()})
+    seeds = "/".join(map(str, finished)) if finished else "0"
+    return [
+        f"`{task.task}`",
+        ", ".join(f"{s:,}" for s in task.env_steps) or "–",
+        f"{seeds} of {len(task.seeds)}",
+    ]
+
+
 def _metric_table(board: Leaderboard, tasks: list[TaskResult], algos: list[str], metric: str) -> list[str]:
     tasks = [t for t in tasks if metric in t.metrics]
     refs: list[str] = []
@@ -196,14 +207,7 @@ def _metric_table(board: Leaderboard, tasks: list[TaskResult], algos: list[str],
     lines = [f"### {title}", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for task in tasks:
         cells = task.cells.get(metric, {})
-        finished = sorted({len(c.values) for c in cells.values()})
-        seeds = "/".join(map(str, finished)) if finished else "0"
-        row = [
-            f"`{task.task}`",
-            ", ".join(f"{s:,}" for s in task.env_steps) or "–",
-            f"{seeds} of {len(task.seeds)}",
-            fmt(task.random.get(metric)) if task.random else "–",
-        ]
+        row = [*task_columns(task, metric), fmt(task.random.get(metric)) if task.random else "–"]
         for algo in algos:
             cell = cells.get(algo)
             if cell is None:

@@ -159,18 +159,18 @@ def parse_suite(data: Any, path: Path) -> Suite:
             value = normalize.setdefault(bound, word)
             if value != word and (isinstance(value, bool) or not isinstance(value, int | float)):
                 raise SuiteError(f"{at}.normalize.{bound} must be {word!r} or a number, got {value!r}")
+        algorithms = tuple(_strings(group["algorithms"], f"{at}.algorithms"))
+        own_overrides = _algorithm_overrides(group.get("algorithm_overrides"), f"{at}.algorithm_overrides")
+        _check_algorithms_named(own_overrides, algorithms, f"{at}.algorithm_overrides")
         groups.append(
             Group(
                 name=_string(group.get("name", f"group {i + 1}"), f"{at}.name"),
                 tasks=tuple(_strings(group["tasks"], f"{at}.tasks")),
-                algorithms=tuple(_strings(group["algorithms"], f"{at}.algorithms")),
+                algorithms=algorithms,
                 seeds=_seeds(group["seeds"], f"{at}.seeds") if "seeds" in group else seeds,
                 steps=_steps(group["steps"], f"{at}.steps") if "steps" in group else steps,
                 overrides=_merge(overrides, _mapping(group.get("overrides", {}), f"{at}.overrides")),
-                algorithm_overrides=_merge(
-                    algorithm_overrides,
-                    _algorithm_overrides(group.get("algorithm_overrides"), f"{at}.algorithm_overrides"),
-                ),
+                algorithm_overrides=_merge(algorithm_overrides, own_overrides),
                 resources={**resources, **_sub(group.get("resources", {}), "resources", f"{at}.resources")},
                 estimate={**estimate, **_sub(group.get("estimate", {}), "estimate", f"{at}.estimate")},
                 score=_string(group.get("score", "return"), f"{at}.score"),
@@ -183,10 +183,6 @@ def parse_suite(data: Any, path: Path) -> Suite:
             raise SuiteError(f"{where}: {key} must be a non-negative number, got {value!r}")
     for i, group in enumerate(groups):
         _check_throughput(group, f"{where}: groups[{i}] ({group.name}): estimate.steps_per_second")
-        own = _mapping(groups_data[i].get("algorithm_overrides"), "")
-        _check_algorithms_named(
-            own, group.algorithms, f"{where}: groups[{i}] ({group.name}): algorithm_overrides"
-        )
     every = tuple(dict.fromkeys(a for group in groups for a in group.algorithms))
     _check_algorithms_named(algorithm_overrides, every, f"{where}: algorithm_overrides")
     random_reference = {"episodes": 20, "seed": 0}
