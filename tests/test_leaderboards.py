@@ -481,18 +481,26 @@ def test_paper_suites_dry_run(suite, tasks, algorithms, references, tmp_path, ca
         assert set(steps.values()) == {100_000_000}
 
 
-@pytest.mark.parametrize(
-    ("suite", "planned", "minutes"), [("mamujoco-laptop", 80 + 4, 90), ("smax-laptop", 36, 80)]
-)
-def test_laptop_suites_fit_about_an_hour_on_two_workers(suite, planned, minutes, tmp_path, capsys):
-    """The laptop suites' dry-run estimates (from their builds' measured throughput) stay near an
-    hour on two workers: mamujoco-laptop built in 84 min against 86 estimated from its own runs."""
+# measured wall time of each laptop suite's whole build on this 2-core machine, 2 workers
+LAPTOP_BUILD_MINUTES = {"mamujoco-laptop": 84, "smax-laptop": 87}
+
+
+@pytest.mark.parametrize(("suite", "planned"), [("mamujoco-laptop", 80 + 4), ("smax-laptop", 36)])
+def test_laptop_suites_dry_run_estimates_are_within_a_quarter_of_their_builds(
+    suite, planned, tmp_path, capsys
+):
+    """A fresh build's dry-run estimate on two workers (from the suite's measured throughput)
+    is within 25% of the time the build took: mamujoco-laptop 84 min (5,044 s wall, one
+    session); smax-laptop 87 min (10,487 s of run time summed over its 36 runs, halved: its
+    build ran over two sessions)."""
     assert build.main([suite, "--dry-run", "--workers", "2", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert f"{planned} runs planned, 0 finished" in printed
     match = re.search(r"about (?:(\d+)h)?(\d+)m\d*s? with 2 in parallel", printed)
     assert match, printed[-500:]
-    assert 40 <= int(match[1] or 0) * 60 + int(match[2]) <= minutes
+    estimate = int(match[1] or 0) * 60 + int(match[2])
+    measured = LAPTOP_BUILD_MINUTES[suite]
+    assert 0.75 * measured <= estimate <= 1.25 * measured, (estimate, measured)
 
 
 def test_reference_data_is_read_with_its_source():
