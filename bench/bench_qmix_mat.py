@@ -6,6 +6,11 @@ for all; the trainer's clock splits the time into collecting (acting + env steps
 bookkeeping) and updating. Env steps per second counts both; evaluation is excluded.
 
     python bench/bench_qmix_mat.py --steps 8000 --out bench/results/qmix_mat.json
+
+QMIX on SMAX with the SMAX family's copies and rollout (pymarl2's settings):
+
+    python bench/bench_qmix_mat.py --task smax/3m --algos qmix --num-envs 4 --rollout-length 160 \
+        --steps 40000 --out bench/results/qmix_smax.json
 """
 
 from __future__ import annotations
@@ -22,7 +27,9 @@ from baselines.config import resolve
 from baselines.run import trainer_class
 
 
-def bench(algo: str, task: str, steps: int, num_envs: int, length: int, device: str) -> dict:
+def bench(
+    algo: str, task: str, steps: int, num_envs: int, length: int, device: str, extra: list[str]
+) -> dict:
     config, _ = resolve(
         algo,
         task,
@@ -38,6 +45,7 @@ def bench(algo: str, task: str, steps: int, num_envs: int, length: int, device: 
             "log.interval=100000",
             "log.tensorboard=false",
             "checkpoint_interval=100000",
+            *extra,
         ],
     )
     with tempfile.TemporaryDirectory() as tmp:
@@ -74,12 +82,22 @@ def main() -> None:
     parser.add_argument("--num-envs", type=int, default=8)
     parser.add_argument("--rollout-length", type=int, default=100, help="a multiple of the 25-step episodes")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for every algorithm, e.g. offpolicy.batch_size=128",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench/results/qmix_mat.json"))
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = {}
     for algo in args.algos:
-        results[algo] = bench(algo, args.task, args.steps, args.num_envs, args.rollout_length, args.device)
+        results[algo] = bench(
+            algo, args.task, args.steps, args.num_envs, args.rollout_length, args.device, args.overrides
+        )
         r = results[algo]
         print(
             f"{algo:8s} {r['env_steps_per_second']:8.1f} env steps/s | update {r['update_s_per_iteration'] * 1000:7.1f} ms"
@@ -93,6 +111,7 @@ def main() -> None:
         "num_envs": args.num_envs,
         "rollout_length": args.rollout_length,
         "device": args.device,
+        "overrides": args.overrides,
         "torch_threads": 1,
         "note": "each algorithm with its own config (batch sizes, epochs); QMIX updates once per finished episode",
         "results": results,

@@ -136,12 +136,6 @@ def test_same_seed_same_progress_csv(tmp_path, algo):
     assert len(table) == 4 and table[1]["eval_return"] and table[-1]["value_loss"]
 
 
-def test_mat_needs_one_action_space(tmp_path, capsys):
-    argv = ["--env", "mpe2/simple_speaker_listener", "--algo", "mat", "--out", str(tmp_path / "x")]
-    assert main(argv) == 2
-    assert "decodes one action space for every agent" in capsys.readouterr().err
-
-
 def test_masked_actions_are_never_chosen():
     torch.manual_seed(0)
     net = MATNetwork(6, 3, gym.spaces.Discrete(5), TransformerConfig(), ModelConfig(gain=1.0))

@@ -299,6 +299,23 @@ def test_the_packed_sequence_pass_equals_stepping_the_gru_on_every_real_step():
             stepped.append(q)
     real = torch.arange(steps_max).view(1, -1) < steps.view(-1, 1)
     assert torch.allclose(packed[real], torch.stack(stepped, 1)[real], atol=1e-6)
+    # and the same gradients: the pass computes nn.GRUCell's cell from its own weights
+    weights = torch.randn(b, steps_max, agents, 5)
+    grads = []
+    for run_packed in (True, False):
+        net.zero_grad()
+        if run_packed:
+            q = net.sequence(x, steps)
+        else:
+            h, out = torch.zeros(b, agents, 16), []
+            for t in range(steps_max):
+                q_t, h = net(x[:, t], h)
+                out.append(q_t)
+            q = torch.stack(out, 1)
+        (q[real] * weights[real]).sum().backward()
+        grads.append([p.grad.clone() for p in net.parameters()])
+    for packed_grad, stepped_grad in zip(*grads):
+        assert torch.allclose(packed_grad, stepped_grad, atol=1e-5)
 
     buffer = EpisodeBuffer(8, 5, agents, 2, 3, 4, torch.device("cpu"))
     for length in (2, 5, 1, 4, 3):

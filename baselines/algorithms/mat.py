@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.distributions import Categorical, Distribution, Normal
 
+from baselines.action_padding import own_action_mask, paddable, stack_action_masks
 from baselines.algorithms.base import OnPolicyAlgorithm, value_targets
 from baselines.config import ModelConfig, RunConfig, TransformerConfig
 from baselines.networks import MASKED_LOGIT
@@ -249,12 +250,19 @@ class MAT(OnPolicyAlgorithm):
         if model.actor_input not in ("obs", "state"):
             raise ValueError(f"model.actor_input must be 'obs' or 'state', got {model.actor_input!r}")
         self.actor_input = model.actor_input
-        first = spec.action_spaces[self.agents[0]]
-        if any(spec.action_spaces[a] != first for a in self.agents):
-            raise ValueError(
-                f"{self.name} decodes one action space for every agent; {spec.name} has "
-                f"{dict(spec.action_spaces)} (pad the action spaces, or use mappo/happo)"
-            )
+        spaces = [spec.action_spaces[a] for a in self.agents]
+        first = spaces[0]
+        self.own_actions = None
+        if any(s != first for s in spaces):
+            if not paddable(spaces):
+                raise ValueError(
+                    f"{self.name} decodes one action space for every agent; {spec.name} has "
+                    f"{dict(spec.action_spaces)}: only Discrete spaces of different sizes can be "
+                    "padded to one (use mappo/happo)"
+                )
+            # uneven action counts: one head over the largest, each agent's extra actions masked
+            first = gym.spaces.Discrete(max(int(s.n) for s in spaces))
+            self.own_actions = own_action_mask(spaces).to(device)
         if isinstance(first, gym.spaces.Box) and len(first.shape) != 1:
             raise ValueError(f"Box actions must be one-dimensional vectors, got shape {first.shape}")
         state_dim = spec.state_space.shape[0]
@@ -284,13 +292,17 @@ class MAT(OnPolicyAlgorithm):
             [F.pad(obs[a].float(), (0, self.obs_dim - obs[a].shape[-1])) for a in self.agents], -2
         )
 
-    def stack_masks(self, masks: dict[str, torch.Tensor] | None) -> torch.Tensor | None:
-        return None if masks is None else torch.stack([masks[a] for a in self.agents], -2)
+    def stack_masks(
+        self, masks: dict[str, torch.Tensor] | None, batch_shape: tuple[int, ...]
+    ) -> torch.Tensor | None:
+        """`(*batch, A, n)` allowed actions (the env's and each agent's own), or None for all."""
+        return stack_action_masks(masks, self.agents, self.own_actions, batch_shape)
 
     @torch.no_grad()
     def act(self, obs, masks, hidden, starts, deterministic: bool = False):
+        stacked = self.stack_obs(obs)
         actions, log_probs = self.network.autoregressive(
-            self.stack_obs(obs), self.stack_masks(masks), deterministic
+            stacked, self.stack_masks(masks, stacked.shape[:-2]), deterministic
         )
         return (
             {a: actions[:, i] for i, a in enumerate(self.agents)},
@@ -336,7 +348,8 @@ class MAT(OnPolicyAlgorithm):
         flat = lambda x: x.reshape(t * n, *x.shape[2:])  # noqa: E731
         obs = flat(self.stack_obs(rollout.obs))
         actions = flat(torch.stack([rollout.actions[a] for a in self.agents], 2))
-        masks = None if rollout.masks is None else flat(self.stack_masks(rollout.masks))
+        masks = self.stack_masks(rollout.masks, (t, n))
+        masks = None if masks is None else flat(masks)
         old_log_probs = flat(torch.stack([rollout.log_probs[a] for a in self.agents], 2))
         advantages = flat(self.normalized(rollout.extras["advantages"]))
         returns = rollout.extras["returns"]

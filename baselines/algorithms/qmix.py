@@ -5,7 +5,8 @@ monotonic in every agent's Q and the greedy joint action is every agent's own ar
 
 Trained off-policy on whole episodes from a replay buffer (`baselines/offpolicy.py`) with
 double-Q targets from a target network, one-step or TD(lambda). Acting is epsilon-greedy
-among the actions each agent's mask allows. Discrete actions only.
+among the actions each agent's mask allows. Discrete actions only; agents with fewer actions
+than others get the largest count with the extra ones masked out (`baselines/action_padding.py`).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar
 
-import gymnasium as gym
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from baselines.action_padding import own_action_mask, paddable, stack_action_masks
 from baselines.config import RunConfig
 from baselines.normalization import RunningMeanStd
 from envs.spec import EnvSpec
@@ -132,11 +133,9 @@ class QMIX:
         self.agents = spec.agents
         off, train = config.offpolicy, config.train
         spaces = [spec.action_spaces[a] for a in self.agents]
-        if not all(isinstance(s, gym.spaces.Discrete) for s in spaces):
-            raise ValueError(f"qmix needs Discrete actions; {spec.name} has {dict(spec.action_spaces)}")
-        if len({int(s.n) for s in spaces}) != 1:
+        if not paddable(spaces):
             raise ValueError(
-                f"qmix shares one agent network: every agent needs the same number of actions, got {spaces}"
+                f"qmix needs Discrete actions (starting at 0); {spec.name} has {dict(spec.action_spaces)}"
             )
         if config.train.normalize_obs:
             raise ValueError(
@@ -151,7 +150,11 @@ class QMIX:
             )
         if off.optimizer not in ("adam", "rmsprop"):
             raise ValueError(f"offpolicy.optimizer must be 'adam' or 'rmsprop', got {off.optimizer!r}")
-        self.num_agents, self.num_actions = len(self.agents), int(spaces[0].n)
+        # one agent network for all: uneven action counts are padded to the largest and masked
+        self.num_agents, self.num_actions = len(self.agents), max(int(s.n) for s in spaces)
+        self.own_actions = own_action_mask(spaces)
+        if self.own_actions is not None:
+            self.own_actions = self.own_actions.to(device)
         self.obs_dim = max(spec.observation_spaces[a].shape[0] for a in self.agents)
         in_dim = self.obs_dim + (self.num_agents if off.obs_agent_id else 0)
         in_dim += self.num_actions if off.obs_last_action else 0
@@ -193,9 +196,12 @@ class QMIX:
         )
 
     def stack_masks(self, masks: dict[str, torch.Tensor] | None, like: torch.Tensor) -> torch.Tensor:
-        if masks is None:
+        """`(..., A, n)` allowed actions: the env's masks and each agent's own (padded) actions;
+        `like` `(..., A, d)` gives the batch shape."""
+        stacked = stack_action_masks(masks, self.agents, self.own_actions, like.shape[:-2])
+        if stacked is None:
             return torch.ones(*like.shape[:-1], self.num_actions, dtype=torch.bool, device=like.device)
-        return torch.stack([masks[a].bool() for a in self.agents], -2)
+        return stacked
 
     def agent_inputs(self, obs: torch.Tensor, last_actions: torch.Tensor) -> torch.Tensor:
         """Observation, then one-hot agent id, then the one-hot last action (as configured)."""
