@@ -1,8 +1,7 @@
 """Run a suite's missing runs, then write its tables: `python -m leaderboards.build SUITE`.
 
-SUITE is a name in `leaderboards/suites/` (smoke, bidexhands, safe_mamujoco, smax, football)
-or a path to a suite YAML file. Every (task, algorithm, seed) whose resolved config has no
-finished run directory is run, on a local process pool (default) or on Ray; failed runs are
+SUITE is a name in `leaderboards/suites/` (listed below) or a path to a suite YAML file.
+Every (task, algorithm, seed) whose resolved config has no finished run directory is run, on a local process pool (default) or on Ray; failed runs are
 reported with their log and the rest go on; then the results are aggregated into
 `leaderboards/<suite>/` (README.md, CSV, marl-eval JSON, plots). Running it again runs
 only what is still missing.
@@ -18,7 +17,7 @@ from pathlib import Path
 from leaderboards import reference
 from leaderboards.launchers import Outcome, run_local
 from leaderboards.plan import Job, estimate, plan, run_status
-from leaderboards.suite import SuiteError, load_suite
+from leaderboards.suite import SuiteError, load_suite, suite_names
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_DIR = PACKAGE_DIR.parent
@@ -26,6 +25,7 @@ REPO_DIR = PACKAGE_DIR.parent
 EXAMPLES = """examples:
   python -m leaderboards.build smoke --dry-run
   python -m leaderboards.build smoke --workers 2
+  python -m leaderboards.build mamujoco-laptop --workers 2        # real results in about 1.5 h
   python -m leaderboards.build safe_mamujoco --launcher ray --address auto
   python -m leaderboards.build safe_mamujoco --launcher ray --address auto --dry-run   # per-node plan
   python -m leaderboards.build smax --launcher ray --address auto --storage s3://bucket/marlsuite
@@ -36,7 +36,7 @@ EXAMPLES = """examples:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m leaderboards.build",
-        description=__doc__,
+        description=f"{__doc__}\nsuites: {', '.join(suite_names())}",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

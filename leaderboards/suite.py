@@ -98,6 +98,11 @@ class Suite:
     bootstrap: dict[str, int]
 
 
+def suite_names() -> list[str]:
+    """The suites shipped in `leaderboards/suites/`, by name."""
+    return sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+
+
 def find_suite(name_or_path: str) -> Path:
     """A path to a YAML file, or the name of one in `leaderboards/suites/`."""
     path = Path(name_or_path)
@@ -106,7 +111,7 @@ def find_suite(name_or_path: str) -> Path:
     candidate = SUITES_DIR / f"{name_or_path}.yaml"
     if candidate.exists():
         return candidate
-    known = sorted(p.stem for p in SUITES_DIR.glob("*.yaml"))
+    known = suite_names()
     close = difflib.get_close_matches(name_or_path, known, n=2)
     hint = f" did you mean {', '.join(close)}?" if close else ""
     raise SuiteError(

@@ -663,3 +663,11 @@ def test_headline_table_replaces_only_the_marked_block(tmp_path):
     plain = tmp_path / "PLAIN.md"
     plain.write_text("no markers\n")
     assert not update_readme(plain, board, "x") and plain.read_text() == "no markers\n"
+
+
+def test_help_lists_every_shipped_suite(capsys):
+    with pytest.raises(SystemExit):
+        build.main(["--help"])
+    listed = capsys.readouterr().out.split("suites: ")[1].split("\n")[0].split(", ")
+    assert listed == sorted(p.stem for p in (Path(build.__file__).parent / "suites").glob("*.yaml"))
+    assert {"mamujoco-laptop", "smax-laptop", "mpe-laptop", "smoke"} <= set(listed)
