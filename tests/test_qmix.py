@@ -314,7 +314,7 @@ def test_the_packed_sequence_pass_equals_stepping_the_gru_on_every_real_step():
             q = torch.stack(out, 1)
         (q[real] * weights[real]).sum().backward()
         grads.append([p.grad.clone() for p in net.parameters()])
-    for packed_grad, stepped_grad in zip(*grads):
+    for packed_grad, stepped_grad in zip(*grads, strict=True):
         assert torch.allclose(packed_grad, stepped_grad, atol=1e-5)
 
     buffer = EpisodeBuffer(8, 5, agents, 2, 3, 4, torch.device("cpu"))
