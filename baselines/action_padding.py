@@ -22,15 +22,17 @@ def paddable(spaces: Sequence[gym.Space]) -> bool:
     return all(isinstance(s, gym.spaces.Discrete) and int(s.start) == 0 for s in spaces)
 
 
-def own_action_mask(spaces: Sequence[gym.Space]) -> torch.Tensor | None:
-    """`(A, n_max)` bool, True at agent i's own actions `0..n_i-1`; None when all sizes are equal
-    (nothing to pad). `spaces` must be `paddable`."""
+def own_action_mask(spaces: Sequence[gym.Space], device: torch.device | str = "cpu") -> torch.Tensor | None:
+    """`(A, n_max)` bool on `device`, True at agent i's own actions `0..n_i-1`; None when all
+    sizes are equal (nothing to pad). `spaces` must be `paddable`."""
     if not paddable(spaces):
         raise ValueError(f"only Discrete spaces starting at 0 can be padded, got {list(spaces)}")
     sizes = [int(s.n) for s in spaces]
     if len(set(sizes)) == 1:
         return None
-    return torch.arange(max(sizes)).view(1, -1) < torch.tensor(sizes).view(-1, 1)
+    return torch.arange(max(sizes), device=device).view(1, -1) < torch.tensor(sizes, device=device).view(
+        -1, 1
+    )
 
 
 def stack_action_masks(
@@ -48,4 +50,4 @@ def stack_action_masks(
         return torch.stack([masks[a].bool() for a in agents], -2)
     width = own.shape[-1]
     padded = [F.pad(masks[a].bool(), (0, width - masks[a].shape[-1]), value=False) for a in agents]
-    return torch.stack(padded, -2) & own.to(padded[0].device)
+    return torch.stack(padded, -2) & own

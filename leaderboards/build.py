@@ -1,10 +1,10 @@
 """Run a suite's missing runs, then write its tables: `python -m leaderboards.build SUITE`.
 
 SUITE is a name in `leaderboards/suites/` (listed below) or a path to a suite YAML file.
-Every (task, algorithm, seed) whose resolved config has no finished run directory is run, on a local process pool (default) or on Ray; failed runs are
-reported with their log and the rest go on; then the results are aggregated into
-`leaderboards/<suite>/` (README.md, CSV, marl-eval JSON, plots). Running it again runs
-only what is still missing.
+Every (task, algorithm, seed) whose resolved config has no finished run directory is run,
+on a local process pool (default) or on Ray; failed runs are reported with their log and
+the rest go on; then the results are aggregated into `leaderboards/<suite>/` (README.md,
+CSV, marl-eval JSON, plots). Running it again runs only what is still missing.
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ class MAT(OnPolicyAlgorithm):
                 )
             # uneven action counts: one head over the largest, each agent's extra actions masked
             first = gym.spaces.Discrete(max(int(s.n) for s in spaces))
-            self.own_actions = own_action_mask(spaces).to(device)
+            self.own_actions = own_action_mask(spaces, device)
         if isinstance(first, gym.spaces.Box) and len(first.shape) != 1:
             raise ValueError(f"Box actions must be one-dimensional vectors, got shape {first.shape}")
         state_dim = spec.state_space.shape[0]

@@ -152,9 +152,7 @@ class QMIX:
             raise ValueError(f"offpolicy.optimizer must be 'adam' or 'rmsprop', got {off.optimizer!r}")
         # one agent network for all: uneven action counts are padded to the largest and masked
         self.num_agents, self.num_actions = len(self.agents), max(int(s.n) for s in spaces)
-        self.own_actions = own_action_mask(spaces)
-        if self.own_actions is not None:
-            self.own_actions = self.own_actions.to(device)
+        self.own_actions = own_action_mask(spaces, device)
         self.obs_dim = max(spec.observation_spaces[a].shape[0] for a in self.agents)
         in_dim = self.obs_dim + (self.num_agents if off.obs_agent_id else 0)
         in_dim += self.num_actions if off.obs_last_action else 0
