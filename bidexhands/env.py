@@ -17,7 +17,8 @@ Actions are clipped to [-1, 1]; see `bidexhands.control` for what they do: absol
 for fingers and wrist, and for a moving base a world force and torque on a free, damped hand.
 Every quaternion in an observation is in Isaac Gym's (x, y, z, w) order, as upstream's
 observation layout has it (MuJoCo's own (w, x, y, z) stays inside the code). Info carries `success` (1/0 at the end of an episode,
-NaN elsewhere).
+NaN elsewhere). A safe task (`task.safety`, see `bidexhands.safety`) also gives every agent the
+team's cost of the step's action, and info `episode_cost`.
 """
 
 from __future__ import annotations
@@ -84,6 +85,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         self.task, self.scene = task, scene
         self.physics = make_physics(backend, scene.model, num_envs, substeps, device, num_threads)
         task.bind(scene, num_envs, device)
+        self.safety = task.safety
         self._moving = len(scene.hands[0].base_dof) > 0
         self.base_control = self._base_control(task) if self._moving else None
         self._index(scene, device)
@@ -111,7 +113,8 @@ class BiDexHandsEnv(MultiAgentEnv):
             num_envs=num_envs,
             device=device,
             max_episode_steps=task.max_episode_steps,
-            info_keys=("episode_return", "episode_length", "success"),
+            has_costs=self.safety is not None,
+            info_keys=("episode_return", "episode_length", *self._cost_keys(), "success"),
             metadata={
                 "control_dt": scene.control_dt,
                 "substeps": substeps,
@@ -119,11 +122,12 @@ class BiDexHandsEnv(MultiAgentEnv):
                 "agent_index": [[list(agent) for agent in agents] for agents in partition],
                 "clip_observations": CLIP_OBSERVATIONS,
                 "render_modes": ("rgb_array",),
+                **self._cost_metadata(),
             },
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
         self.generator = torch.Generator()
-        self.stats = EpisodeStats(num_envs, device)
+        self.stats = EpisodeStats(num_envs, device, with_cost=self.safety is not None)
         self.t = torch.zeros(num_envs, dtype=torch.long, device=device)
         self.succeeded = torch.zeros(num_envs, dtype=torch.bool, device=device)
         self.prev_actions = torch.zeros(num_envs, 2, n_act[0], device=device)  # (copy, hand, action)
@@ -140,6 +144,27 @@ class BiDexHandsEnv(MultiAgentEnv):
                 name = AGENTS[h] if whole else f"{AGENTS[h]}_" + "_".join(PART_NAMES[p] for p in agent)
                 parts[name] = (h, [d for p in agent for d in dims[p]])
         return parts
+
+    def _cost_keys(self) -> tuple[str, ...]:
+        return ("episode_cost",) if self.safety is not None else ()
+
+    def _cost_metadata(self) -> dict:
+        """A safe task's cost limit with its source, and the cost's definition (baselines read
+        `cost_limit` as their default constraint)."""
+        if self.safety is None:
+            return {}
+        return {
+            "cost_limit": self.safety.limit,
+            "cost_limit_source": self.safety.limit_source,
+            "cost_definition": self.safety.describe(),
+            "cost_source": self.safety.source,
+        }
+
+    def _team_cost(self, value: torch.Tensor) -> dict[str, torch.Tensor] | None:
+        """Upstream hands the one team cost to every agent."""
+        if self.safety is None:
+            return None
+        return {a: value.clone() for a in self.agents}
 
     @staticmethod
     def _base_control(task: Task) -> BaseControl:
@@ -271,6 +296,7 @@ class BiDexHandsEnv(MultiAgentEnv):
             obs=obs,
             state=state,
             reward={a: zero.clone() for a in self.agents},
+            cost=self._team_cost(zero),
             terminated=no,
             truncated=no.clone(),
             final_obs=obs,
@@ -314,7 +340,9 @@ class BiDexHandsEnv(MultiAgentEnv):
         done = terminated | truncated
         final_obs, final_state = self._observe(readings, None)
         reward = {a: outcome.reward for a in self.agents}
-        info = self.stats.update(reward, done)
+        # the cost of the action just applied (clamped, as upstream's compute_cost reads it)
+        cost = self._team_cost(self.safety(self.prev_actions)) if self.safety is not None else None
+        info = self.stats.update(reward, done, cost)
         info["success"] = torch.where(done, self.succeeded.float(), self._nan)
         obs, state = final_obs, final_state
         if bool(done.any()):
@@ -327,6 +355,7 @@ class BiDexHandsEnv(MultiAgentEnv):
             obs=obs,
             state=state,
             reward={a: r.clone() for a, r in reward.items()},
+            cost=cost,
             terminated=terminated,
             truncated=truncated,
             final_obs=final_obs,

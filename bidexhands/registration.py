@@ -12,6 +12,14 @@ TASK_DESCRIPTIONS = {
     "ShadowHandDoorOpenOutward": "pull both leaves of a double door open, towards the hands (250 steps)",
     "ShadowHandDoorCloseInward": "close a double door that stands open away from the hands (250 steps)",
     "ShadowHandDoorCloseOutward": "close a double door that stands open towards the hands (250 steps)",
+    "ShadowHandOverSafeJoint": "safe: Over to a palm-down receiver; cost when hand0's FFJ1 action leaves "
+    "[-0.5, 0.5] (75 steps)",
+    "ShadowHandOverSafeFinger": "safe: Over to a palm-down receiver; cost when any of hand0's FFJ3-FFJ1 "
+    "actions leaves [-0.5, 0.5] (75 steps)",
+    "ShadowHandCatchOver2UnderarmSafeJoint": "safe: overarm throw to a palm-down catcher; cost on hand0's "
+    "action 4 (base torque y) outside [-0.5, 0.5] (75 steps)",
+    "ShadowHandCatchOver2UnderarmSafeFinger": "safe: overarm throw to a palm-down catcher; cost on hand0's "
+    "actions 2-4 (base force z, torques x, y) outside [-0.5, 0.5] (75 steps)",
 }
 
 

@@ -18,6 +18,13 @@ import envs  # noqa: E402
 from bidexhands.tasks import TASKS  # noqa: E402
 
 NUM_ENVS = 2
+# tasks whose hands are welded in place (upstream's fix_base_link True): 20 actions, 187 hand obs
+FIXED_BASES = {
+    "ShadowHandOver",
+    "ShadowHandOverSafeJoint",
+    "ShadowHandOverSafeFinger",
+    "ShadowHandReOrientation",
+}
 
 
 def make(task: str = "ShadowHandOver", **kwargs):
@@ -46,7 +53,7 @@ def test_check_env_every_task(task):
     env = make(task)
     envs.check_env(env)
     spec = env.spec
-    moving = task != "ShadowHandOver"
+    moving = task not in FIXED_BASES
     assert spec.agents == ("hand0", "hand1")
     assert spec.action_spaces["hand0"].shape == ((26,) if moving else (20,))
     shared = env.task.shared_obs_dim

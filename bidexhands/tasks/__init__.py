@@ -15,6 +15,12 @@ from bidexhands.tasks.door import (
     shadow_hand_door_open_outward,
 )
 from bidexhands.tasks.lift import shadow_hand_lift_underarm
+from bidexhands.tasks.safe import (
+    shadow_hand_catch_over2underarm_safe_finger,
+    shadow_hand_catch_over2underarm_safe_joint,
+    shadow_hand_over_safe_finger,
+    shadow_hand_over_safe_joint,
+)
 from bidexhands.tasks.throw_catch import (
     shadow_hand_catch_abreast,
     shadow_hand_catch_over2underarm,
@@ -34,6 +40,11 @@ TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandDoorOpenOutward": shadow_hand_door_open_outward,
     "ShadowHandDoorCloseInward": shadow_hand_door_close_inward,
     "ShadowHandDoorCloseOutward": shadow_hand_door_close_outward,
+    # Safety-Gymnasium's safe hand tasks (costs)
+    "ShadowHandOverSafeJoint": shadow_hand_over_safe_joint,
+    "ShadowHandOverSafeFinger": shadow_hand_over_safe_finger,
+    "ShadowHandCatchOver2UnderarmSafeJoint": shadow_hand_catch_over2underarm_safe_joint,
+    "ShadowHandCatchOver2UnderarmSafeFinger": shadow_hand_catch_over2underarm_safe_finger,
 }
 
 

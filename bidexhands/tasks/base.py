@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 
 from bidexhands.physics import Readings
+from bidexhands.safety import ActionBandCost
 from bidexhands.scene import HandMount, Scene, SceneBuilder
 
 
@@ -56,6 +57,8 @@ class Task(abc.ABC):
     cfg: Published  # upstream's cfg/ShadowHand<Task>.yaml values
     # the hand position a moving base observes: upstream's root ("mount") or palm point ("palm")
     hand_point: str = "mount"
+    # a safe task's cost on the hands' actions (bidexhands.safety); None: the task has no costs
+    safety: ActionBandCost | None = None
 
     @property
     def max_episode_steps(self) -> int:

@@ -22,6 +22,7 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import quat_conjugate, quat_mul, random_tilt, rotation_distance, to_xyzw
+from bidexhands.safety import ActionBandCost
 from bidexhands.scene import HAND_PREFIXES, HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome, Published, Task, uniform
 
@@ -53,6 +54,7 @@ class ObjectToGoal(Task):
     goal_bonus: bool = False  # ShadowHandOver adds reachGoalBonus when the goal distance is 0
     random_object_rotation: bool = True
     random_goal_rotation: bool = True
+    safety: ActionBandCost | None = None  # the safe variants' cost (bidexhands/tasks/safe.py)
 
     @property
     def distance_scale(self) -> float:
