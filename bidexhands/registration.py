@@ -12,6 +12,8 @@ TASK_DESCRIPTIONS = {
     "ShadowHandDoorOpenOutward": "pull both leaves of a double door open, towards the hands (250 steps)",
     "ShadowHandDoorCloseInward": "close a double door that stands open away from the hands (250 steps)",
     "ShadowHandDoorCloseOutward": "close a double door that stands open towards the hands (250 steps)",
+    "ShadowHandPushBlock": "palms-down hands push two cubes across a table to their goals (125 steps)",
+    "ShadowHandBlockStack": "hands reaching in from either side stack one cube on the other (250 steps)",
     "ShadowHandOverSafeJoint": "safe: Over to a palm-down receiver; cost when hand0's FFJ1 action leaves "
     "[-0.5, 0.5] (75 steps)",
     "ShadowHandOverSafeFinger": "safe: Over to a palm-down receiver; cost when any of hand0's FFJ3-FFJ1 "

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import torch
 
-from bidexhands.env import BiDexHandsEnv
 from bidexhands.tasks.base import Task
+from bidexhands.tasks.blocks import shadow_hand_block_stack, shadow_hand_push_block
 from bidexhands.tasks.door import (
     shadow_hand_door_close_inward,
     shadow_hand_door_close_outward,
@@ -29,6 +30,9 @@ from bidexhands.tasks.throw_catch import (
     shadow_hand_two_catch_underarm,
 )
 
+if TYPE_CHECKING:
+    from bidexhands.env import BiDexHandsEnv
+
 TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandOver": shadow_hand_over,
     "ShadowHandCatchUnderarm": shadow_hand_catch_underarm,
@@ -40,6 +44,8 @@ TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandDoorOpenOutward": shadow_hand_door_open_outward,
     "ShadowHandDoorCloseInward": shadow_hand_door_close_inward,
     "ShadowHandDoorCloseOutward": shadow_hand_door_close_outward,
+    "ShadowHandPushBlock": shadow_hand_push_block,
+    "ShadowHandBlockStack": shadow_hand_block_stack,
     # Safety-Gymnasium's safe hand tasks (costs)
     "ShadowHandOverSafeJoint": shadow_hand_over_safe_joint,
     "ShadowHandOverSafeFinger": shadow_hand_over_safe_finger,
@@ -75,6 +81,8 @@ def make_task(
     agents, each a list of parts 0-5 (0 base and wrist, 1-4 first to little finger, 5 thumb),
     e.g. [[[0, 1, 2, 3, 4, 5]], [[0, 1, 2, 3, 4, 5]]] (see `bidexhands.control`).
     """
+    from bidexhands.env import BiDexHandsEnv  # here: bidexhands.env imports the task modules
+
     if vector not in (None, "sync"):
         raise ValueError(
             f"Bi-DexHands batches its worlds natively (backend='mujoco' or 'warp'); vector must be "
