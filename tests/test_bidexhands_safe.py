@@ -202,3 +202,52 @@ def test_episode_cost_sums_the_steps_costs(task):
         assert torch.isnan(ts.info["episode_cost"][~ts.done]).all()
     assert len(finished) >= 3
     assert [c for c, _ in finished] == pytest.approx([e for _, e in finished])
+
+
+# SafePO's thread counts: n_rollout_threads = the task cfg's numEnvs (safepo/multi_agent/macpo.py:806);
+# numEnvs in safety-gymnasium's cfgs/<Name>.yaml
+SAFE_NUM_ENVS = {
+    "ShadowHandOverSafeJoint": 2048,
+    "ShadowHandOverSafeFinger": 1024,
+    "ShadowHandCatchOver2UnderarmSafeJoint": 512,
+    "ShadowHandCatchOver2UnderarmSafeFinger": 256,
+}
+
+
+@pytest.mark.parametrize("algo", ["macpo", "mappo_l"])
+def test_safe_hand_runs_use_safepos_settings(algo):
+    from baselines.config import resolve
+
+    for task, num_envs in SAFE_NUM_ENVS.items():
+        config, _ = resolve(algo, f"bidexhands/{task}", "bidexhands")
+        assert config.num_envs == num_envs, task
+        # safepo/multi_agent/marl_cfg/{macpo,mappolag}/config.yaml
+        assert config.rollout.length == 8 and config.model.hidden_sizes == [512, 512, 512]
+        assert (config.train.gamma, config.train.gae_lambda) == (0.96, 0.95)
+        assert (config.train.lr, config.train.critic_lr) == (9e-5, 5e-3)
+        assert config.train.cost_limit is None  # from the task: 25
+        if algo == "macpo":
+            t = config.train
+            assert (t.kl_threshold, t.ls_steps, t.backtrack_coeff, t.step_fraction) == (0.016, 10, 0.5, 0.1)
+        else:
+            assert (config.train.ppo_epoch, config.train.lagrangian_init) == (5, 0.78)
+            assert config.train.lagrangian_lr == pytest.approx(1e-5 * 5 * 1)
+
+
+@pytest.mark.parametrize("algo", ["macpo", "mappo_l"])
+def test_safe_algorithms_train_on_a_safe_hand_task_and_log_costs(tmp_path, algo):
+    import csv
+
+    from baselines.run import main
+
+    out = tmp_path / algo
+    argv = ["--env", "bidexhands/ShadowHandOverSafeFinger", "--algo", algo, "--steps", "320"]
+    argv += ["--num-envs", "4", "--out", str(out), "--eval-episodes", "2"]
+    argv += ["--set", "model.hidden_sizes=[32]", "--set", "env_kwargs.backend=mujoco"]
+    main(argv)
+    with open(out / "progress.csv") as f:
+        rows = list(csv.DictReader(f))
+    costs = [float(row["train_cost"]) for row in rows if row["train_cost"] not in ("", "nan")]
+    # 320 steps over 4 copies: each copy finishes one 75-step episode; a cost is 0 or 1 per step
+    assert costs and all(0.0 <= c <= 75.0 for c in costs)
+    assert rows[-1]["eval_cost"] not in ("", "nan")
