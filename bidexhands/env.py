@@ -259,7 +259,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         return obs, torch.cat((blocks.flatten(1), shared), dim=1)
 
     def hand_state(self, r: Readings) -> HandState:
-        return HandState(r.sensordata, self._sensor_idx, self._mount_pos)
+        return HandState(r.sensordata, self._sensor_idx, self._mount_pos, self.prev_actions)
 
     # -- reset and step --------------------------------------------------------------------
     def _reset_copies(self, ids: torch.Tensor) -> None:

@@ -14,6 +14,10 @@ TASK_DESCRIPTIONS = {
     "ShadowHandDoorCloseOutward": "close a double door that stands open towards the hands (250 steps)",
     "ShadowHandPushBlock": "palms-down hands push two cubes across a table to their goals (125 steps)",
     "ShadowHandBlockStack": "hands reaching in from either side stack one cube on the other (250 steps)",
+    "ShadowHandReOrientation": "fixed palms-up hands turn a cube each to goal orientations re-drawn "
+    "whenever the second is reached (600 steps)",
+    "ShadowHandGraspAndPlace": "one hand grasps a cube and the other a bucket; bring the cube into "
+    "the bucket (500 steps)",
     "ShadowHandOverSafeJoint": "safe: Over to a palm-down receiver; cost when hand0's FFJ1 action leaves "
     "[-0.5, 0.5] (75 steps)",
     "ShadowHandOverSafeFinger": "safe: Over to a palm-down receiver; cost when any of hand0's FFJ3-FFJ1 "

@@ -15,7 +15,9 @@ from bidexhands.tasks.door import (
     shadow_hand_door_open_inward,
     shadow_hand_door_open_outward,
 )
+from bidexhands.tasks.grasp_and_place import shadow_hand_grasp_and_place
 from bidexhands.tasks.lift import shadow_hand_lift_underarm
+from bidexhands.tasks.re_orientation import shadow_hand_re_orientation
 from bidexhands.tasks.safe import (
     shadow_hand_catch_over2underarm_safe_finger,
     shadow_hand_catch_over2underarm_safe_joint,
@@ -46,6 +48,8 @@ TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandDoorCloseOutward": shadow_hand_door_close_outward,
     "ShadowHandPushBlock": shadow_hand_push_block,
     "ShadowHandBlockStack": shadow_hand_block_stack,
+    "ShadowHandReOrientation": shadow_hand_re_orientation,
+    "ShadowHandGraspAndPlace": shadow_hand_grasp_and_place,
     # Safety-Gymnasium's safe hand tasks (costs)
     "ShadowHandOverSafeJoint": shadow_hand_over_safe_joint,
     "ShadowHandOverSafeFinger": shadow_hand_over_safe_finger,

@@ -95,8 +95,16 @@ class Task(abc.ABC):
 class HandState:
     """Per-hand positions a task may need, gathered only when it asks (index 0/1 by hand)."""
 
-    def __init__(self, sensordata: torch.Tensor, sensor_idx: torch.Tensor, mount_pos: torch.Tensor):
+    def __init__(
+        self,
+        sensordata: torch.Tensor,
+        sensor_idx: torch.Tensor,
+        mount_pos: torch.Tensor,
+        actions: torch.Tensor,
+    ):
         self._sensordata, self._sensor_idx = sensordata, sensor_idx
+        # the step's clipped actions, (N, 2 hands, n_act): for rewards with an action penalty
+        self.actions = actions
         self._sensed = sensordata[:, sensor_idx[:, 95:]]  # (N, 2, 10): mount pos, quat, palm pos
         self._mount_pos = mount_pos
 
