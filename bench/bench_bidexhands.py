@@ -1,5 +1,6 @@
-"""Env steps per second and peak memory of Bi-DexHands ShadowHandOver, per backend and batch size,
-next to the raw physics throughput of the same scene in the same run.
+"""Env steps per second and peak memory of the Bi-DexHands tasks, per task, backend and batch size,
+next to the raw physics throughput of the same scene in the same run, and each task's speed
+relative to ShadowHandOver's at the same backend and batch size (`vs_over`).
 
 - env: `envs.make(..., validate_actions=False)` stepped with pre-drawn random actions (drawing
   is not timed), autoreset included.
@@ -17,6 +18,8 @@ Each (backend, num_envs) runs in its own process, so `peak_rss_mib` (VmHWM) and,
 `peak_device_mib` belong to that configuration alone.
 
     python bench/bench_bidexhands.py --num-envs 1 64 1024 4096 --out bench/results/bidexhands.json
+    python bench/bench_bidexhands.py --tasks all --num-envs 1 64 1024 --backends mujoco \
+        --out bench/results/bidexhands_tasks_mujoco_cpu.json   # every task (ShadowHandOver first)
     python bench/bench_bidexhands.py --num-envs 1 64 --backends mujoco warp --steps 20   # small
 """
 
@@ -32,7 +35,7 @@ from pathlib import Path
 import torch
 from bench_common import write_result
 
-TASK = "bidexhands/ShadowHandOver"
+REFERENCE_TASK = "ShadowHandOver"
 
 
 def peak_rss_mib() -> float:
@@ -47,7 +50,7 @@ def _sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def measure(backend: str, num_envs: int, steps: int, device: str, seed: int, repeats: int) -> dict:
+def measure(task: str, backend: str, num_envs: int, steps: int, device: str, seed: int, repeats: int) -> dict:
     """One configuration, in this process: env steps/s, raw steps/s, peak memory."""
     import mujoco
 
@@ -55,12 +58,18 @@ def measure(backend: str, num_envs: int, steps: int, device: str, seed: int, rep
 
     device = torch.device(device)
     env = envs.make(
-        TASK, num_envs=num_envs, device=device, seed=seed, backend=backend, validate_actions=False
+        f"bidexhands/{task}",
+        num_envs=num_envs,
+        device=device,
+        seed=seed,
+        backend=backend,
+        validate_actions=False,
     )
     env.reset()
     generator = torch.Generator().manual_seed(seed)
+    widths = {a: env.spec.action_spaces[a].shape[0] for a in env.spec.agents}
     actions = [
-        {a: (2 * torch.rand(num_envs, 20, generator=generator) - 1).to(device) for a in env.spec.agents}
+        {a: (2 * torch.rand(num_envs, n, generator=generator) - 1).to(device) for a, n in widths.items()}
         for _ in range(steps + 2)
     ]
     physics, substeps, model = env.physics, env.scene.substeps, env.scene.model
@@ -135,6 +144,7 @@ def measure(backend: str, num_envs: int, steps: int, device: str, seed: int, rep
         raw_sps = max(raw_sps, timed(raw_step, ctrl[2:]))
 
     row = {
+        "task": task,
         "backend": backend,
         "num_envs": num_envs,
         "device": str(device),
@@ -157,9 +167,59 @@ def measure(backend: str, num_envs: int, steps: int, device: str, seed: int, rep
     return row
 
 
+def _task_list(names: list[str]) -> list[str]:
+    from bidexhands.registration import TASK_DESCRIPTIONS
+
+    chosen = list(TASK_DESCRIPTIONS) if names == ["all"] else names
+    unknown = [name for name in chosen if name not in TASK_DESCRIPTIONS]
+    if unknown:
+        raise SystemExit(f"unknown Bi-DexHands tasks {unknown}; available: {', '.join(TASK_DESCRIPTIONS)}")
+    return [REFERENCE_TASK] + [name for name in chosen if name != REFERENCE_TASK]
+
+
+def _run_child(task: str, backend: str, num_envs: int, args: argparse.Namespace) -> dict:
+    """One configuration in its own process (so peak memory is its own); its row."""
+    command = [sys.executable, __file__, "--single", task, backend, str(num_envs), "--steps", str(args.steps)]
+    command += ["--device", args.device, "--seed", str(args.seed)]
+    command += ["--torch-threads", str(args.torch_threads), "--repeats", str(args.repeats)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    label = f"{task:<40} {backend:<7} num_envs={num_envs:<5}"
+    if done.returncode != 0:
+        tail = done.stderr.strip().splitlines()[-3:]
+        print(f"{label} failed: {' | '.join(tail)}", flush=True)
+        return {"task": task, "backend": backend, "num_envs": num_envs, "error": tail}
+    row = json.loads(done.stdout.strip().splitlines()[-1])
+    print(
+        f"{label} env {row['env_steps_per_second']:>9.0f} steps/s   "
+        f"raw {row['raw_steps_per_second']:>9.0f} steps/s   overhead {row['overhead_vs_raw']:+.1%}   "
+        f"task logic {row['task_logic_share']:.1%}   peak RSS {row['peak_rss_mib']:.0f} MiB",
+        flush=True,
+    )
+    return row
+
+
+def _add_reference_ratios(rows: list[dict]) -> None:
+    """`vs_over`: env steps/s over ShadowHandOver's at the same backend and batch size."""
+    reference = {
+        (row["backend"], row["num_envs"]): row["env_steps_per_second"]
+        for row in rows
+        if row["task"] == REFERENCE_TASK and "error" not in row
+    }
+    for row in rows:
+        over = reference.get((row["backend"], row["num_envs"]))
+        if over and "error" not in row:
+            row["vs_over"] = round(row["env_steps_per_second"] / over, 3)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        default=[REFERENCE_TASK],
+        help="Bi-DexHands task names, or 'all' (ShadowHandOver is always measured first, as the reference)",
     )
     parser.add_argument("--num-envs", type=int, nargs="+", default=[1, 64, 1024, 4096])
     parser.add_argument("--backends", nargs="+", default=["mujoco", "warp"], choices=["mujoco", "warp"])
@@ -169,7 +229,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=Path("bench/results/bidexhands.json"))
     parser.add_argument("--torch-threads", type=int, default=1, help="torch intra-op threads (0: default)")
-    parser.add_argument("--single", nargs=2, metavar=("BACKEND", "NUM_ENVS"), help=argparse.SUPPRESS)
+    parser.add_argument("--single", nargs=3, metavar=("TASK", "BACKEND", "NUM_ENVS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.single:  # a child process: one configuration, JSON on the last line
@@ -177,52 +237,23 @@ def main() -> None:
         # the physics threads for the cores (set 0 to keep torch's default)
         if args.torch_threads > 0:
             torch.set_num_threads(args.torch_threads)
-        row = measure(args.single[0], int(args.single[1]), args.steps, args.device, args.seed, args.repeats)
+        task, backend, num_envs = args.single
+        row = measure(task, backend, int(num_envs), args.steps, args.device, args.seed, args.repeats)
         row["torch_threads"] = torch.get_num_threads()
         print(json.dumps(row))
         return
 
+    tasks = _task_list(args.tasks)
     rows = []
-    for backend in args.backends:
-        for num_envs in args.num_envs:
-            command = [
-                sys.executable,
-                __file__,
-                "--single",
-                backend,
-                str(num_envs),
-                "--steps",
-                str(args.steps),
-            ]
-            command += [
-                "--device",
-                args.device,
-                "--seed",
-                str(args.seed),
-                "--torch-threads",
-                str(args.torch_threads),
-                "--repeats",
-                str(args.repeats),
-            ]
-            done = subprocess.run(command, capture_output=True, text=True)
-            if done.returncode != 0:
-                tail = done.stderr.strip().splitlines()[-3:]
-                print(f"{backend:<7} num_envs={num_envs:<5} failed: {' | '.join(tail)}", flush=True)
-                rows.append({"backend": backend, "num_envs": num_envs, "error": tail})
-                continue
-            row = json.loads(done.stdout.strip().splitlines()[-1])
-            rows.append(row)
-            print(
-                f"{backend:<7} num_envs={num_envs:<5} env {row['env_steps_per_second']:>10.0f} steps/s   "
-                f"raw {row['raw_steps_per_second']:>10.0f} steps/s   overhead {row['overhead_vs_raw']:+.1%}   "
-                f"task logic {row['task_logic_share']:.1%} of env time   "
-                f"peak RSS {row['peak_rss_mib']:.0f} MiB",
-                flush=True,
-            )
-
+    for task in tasks:
+        for backend in args.backends:
+            for num_envs in args.num_envs:
+                rows.append(_run_child(task, backend, num_envs, args))
+    _add_reference_ratios(rows)
     result = {
         "benchmark": "bidexhands_steps_per_second",
-        "task": TASK,
+        "tasks": tasks,
+        "reference_task": REFERENCE_TASK,
         "results": rows,
     }
     gpu = torch.cuda.get_device_name() if args.device.startswith("cuda") else None
