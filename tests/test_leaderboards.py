@@ -455,11 +455,17 @@ def test_run_identity_and_status(tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("suite", "tasks", "algorithms", "references"),
-    [("bidexhands", 9, 3, 9), ("safe_mamujoco", 11, 4, 11), ("smax", 7, 3, 0), ("football", 5, 2, 0)],
+    ("suite", "tasks", "algorithms", "references", "seeds"),
+    [
+        ("bidexhands", 9, 3, 9, 5),
+        ("safe_mamujoco", 11, 4, 11, 5),
+        ("smax", 7, 3, 0, 5),
+        ("football", 5, 2, 0, 5),
+        ("safe_bidexhands", 4, 4, 4, 3),  # SafePO's benchmark.py: 3 seeds
+    ],
 )
-def test_paper_suites_dry_run(suite, tasks, algorithms, references, tmp_path, capsys):
-    runs = tasks * algorithms * 5  # 5 seeds
+def test_paper_suites_dry_run(suite, tasks, algorithms, references, seeds, tmp_path, capsys):
+    runs = tasks * algorithms * seeds
     assert build.main([suite, "--dry-run", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert f"{runs + references} runs planned, 0 finished" in printed
@@ -477,7 +483,7 @@ def test_paper_suites_dry_run(suite, tasks, algorithms, references, tmp_path, ca
         assert steps["football/academy_3_vs_1_with_keeper"] == 25_000_000
     if suite == "safe_mamujoco":
         assert set(steps.values()) == {10_000_000}
-    if suite == "bidexhands":
+    if suite in ("bidexhands", "safe_bidexhands"):
         assert set(steps.values()) == {100_000_000}
 
 
