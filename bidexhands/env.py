@@ -262,7 +262,8 @@ class BiDexHandsEnv(MultiAgentEnv):
         return HandState(r.sensordata, self._sensor_idx, self._mount_pos, self.prev_actions)
 
     # -- reset and step --------------------------------------------------------------------
-    def _reset_copies(self, ids: torch.Tensor) -> None:
+    def _reset_copies(self, ids: torch.Tensor, previous: torch.Tensor | None = None) -> None:
+        """Start new episodes in copies `ids`; `previous` (autoreset): their last qpos."""
         k, device = len(ids), self.spec.device
         qpos = self._qpos0.expand(k, -1).clone()
         ctrl = torch.zeros(k, self._nu, device=device)
@@ -276,6 +277,8 @@ class BiDexHandsEnv(MultiAgentEnv):
         )
         qpos[:, self._qpos_idx.flatten()] = joints.flatten(1)
         self.task.reset(ids, qpos, self.generator)
+        if previous is not None:
+            self.task.carry_over(qpos, previous)
         ctrl[:, self._act_idx.flatten()] = qpos[:, self._act_qpos.flatten()]
         self.physics.set_state(ids, qpos, torch.zeros(k, self._nv, device=device), ctrl)
         self.t[ids] = 0
@@ -346,7 +349,8 @@ class BiDexHandsEnv(MultiAgentEnv):
         info["success"] = torch.where(done, self.succeeded.float(), self._nan)
         obs, state = final_obs, final_state
         if bool(done.any()):
-            self._reset_copies(torch.nonzero(done).flatten())
+            ids = torch.nonzero(done).flatten()
+            self._reset_copies(ids, previous=readings.qpos[ids])
             new_obs, new_state = self._observe(self.physics.read(), done)
             rows = done.unsqueeze(1)
             obs = {a: torch.where(rows, new_obs[a], final_obs[a]) for a in self.agents}

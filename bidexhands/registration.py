@@ -18,6 +18,9 @@ TASK_DESCRIPTIONS = {
     "whenever the second is reached (600 steps)",
     "ShadowHandGraspAndPlace": "one hand grasps a cube and the other a bucket; bring the cube into "
     "the bucket (500 steps)",
+    "ShadowHandSwitch": "palms-down hands each press the near half of a rocker switch on a table (125 steps)",
+    "ShadowHandPen": "one hand holds the pen, the other pulls its cap off along its slide (125 steps)",
+    "ShadowHandScissors": "the hands open a pair of scissors lying on a table (150 steps)",
     "ShadowHandOverSafeJoint": "safe: Over to a palm-down receiver; cost when hand0's FFJ1 action leaves "
     "[-0.5, 0.5] (75 steps)",
     "ShadowHandOverSafeFinger": "safe: Over to a palm-down receiver; cost when any of hand0's FFJ3-FFJ1 "

@@ -17,6 +17,7 @@ from bidexhands.tasks.door import (
 )
 from bidexhands.tasks.grasp_and_place import shadow_hand_grasp_and_place
 from bidexhands.tasks.lift import shadow_hand_lift_underarm
+from bidexhands.tasks.pen import shadow_hand_pen
 from bidexhands.tasks.re_orientation import shadow_hand_re_orientation
 from bidexhands.tasks.safe import (
     shadow_hand_catch_over2underarm_safe_finger,
@@ -24,6 +25,8 @@ from bidexhands.tasks.safe import (
     shadow_hand_over_safe_finger,
     shadow_hand_over_safe_joint,
 )
+from bidexhands.tasks.scissors import shadow_hand_scissors
+from bidexhands.tasks.switch import shadow_hand_switch
 from bidexhands.tasks.throw_catch import (
     shadow_hand_catch_abreast,
     shadow_hand_catch_over2underarm,
@@ -50,6 +53,9 @@ TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandBlockStack": shadow_hand_block_stack,
     "ShadowHandReOrientation": shadow_hand_re_orientation,
     "ShadowHandGraspAndPlace": shadow_hand_grasp_and_place,
+    "ShadowHandSwitch": shadow_hand_switch,
+    "ShadowHandPen": shadow_hand_pen,
+    "ShadowHandScissors": shadow_hand_scissors,
     # Safety-Gymnasium's safe hand tasks (costs)
     "ShadowHandOverSafeJoint": shadow_hand_over_safe_joint,
     "ShadowHandOverSafeFinger": shadow_hand_over_safe_finger,

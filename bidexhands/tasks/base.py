@@ -76,6 +76,11 @@ class Task(abc.ABC):
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:  # noqa: B027
         """Keep what the task needs from the compiled scene and allocate per-copy state."""
 
+    def carry_over(self, qpos: torch.Tensor, previous: torch.Tensor) -> None:  # noqa: B027
+        """On an autoreset, copy into the new episode's start `qpos` (k, nq) what upstream's reset
+        never rewrites, from the finished episode's last `previous` qpos (k, nq). Not called by
+        `env.reset()`, which starts every copy afresh."""
+
     @property
     @abc.abstractmethod
     def shared_obs_dim(self) -> int: ...
