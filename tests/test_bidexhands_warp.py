@@ -2,7 +2,7 @@
 MuJoCo backend for the same seed and actions.
 
 Warp compiles its kernels for each model on first use (about a minute on a CPU, cached in
-~/.cache/warp afterwards), so CI covers ShadowHandOver and the other tasks run under `slow`.
+~/.cache/warp afterwards), so CI covers ShadowHandOver and the other tasks (conformance and agreement) run under `slow`.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def test_check_env_warp(warp_env):
 def _rollout(env):
     generator = torch.Generator().manual_seed(1)
     record = [env.reset(seed=0)]
+    widths = {a: env.spec.action_spaces[a].shape[0] for a in env.spec.agents}
     for _ in range(STEPS):
-        actions = {a: 2 * torch.rand(2, 20, generator=generator) - 1 for a in env.spec.agents}
+        actions = {a: 2 * torch.rand(2, n, generator=generator) - 1 for a, n in widths.items()}
         record.append(env.step(actions))
     return record
 
@@ -56,6 +57,28 @@ def test_backends_agree_on_a_short_rollout(warp_env):
         torch.testing.assert_close(a.state, b.state, atol=OBS_ATOL, rtol=0, msg=f"state step {t}")
         assert torch.equal(a.done, b.done)
     # the rollout moved things: agreement is not two frozen scenes
+    assert (reference[-1].state - reference[0].state).abs().max() > 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("task", sorted(set(TASKS) - {"ShadowHandOver"}))
+def test_backends_agree_on_every_task(task):
+    """The same 15-step rollout on both backends. Where the hands strike an object (the catch
+    tasks, ReOrientation) the float32 Warp and float64 C contact solutions part at single
+    entries, so the state is checked by its differences' mean (measured <= 1.1e-4 over the 23
+    tasks), 99.9th percentile (<= 0.02) and maximum (<= 0.30: a fingertip force x 10 at the
+    first contact in CatchOver2Underarm); rewards within 5e-3 (<= 1.8e-3, ReOrientation); the
+    same steps end episodes; the same costs."""
+    cpu = envs.make(f"bidexhands/{task}", num_envs=2, seed=0, backend="mujoco")
+    warp = envs.make(f"bidexhands/{task}", num_envs=2, seed=0, backend="warp")
+    reference, tested = _rollout(cpu), _rollout(warp)
+    diff = torch.stack([(a.state - b.state).abs() for a, b in zip(reference, tested, strict=True)])
+    assert diff.mean() < 1e-3 and diff.flatten().quantile(0.999) < 0.05 and diff.max() < 0.5
+    for a, b in zip(reference, tested, strict=True):
+        torch.testing.assert_close(a.reward["hand0"], b.reward["hand0"], atol=5e-3, rtol=0)
+        assert torch.equal(a.done, b.done)
+        if a.cost is not None:
+            assert all(torch.equal(a.cost[agent], b.cost[agent]) for agent in a.cost)
     assert (reference[-1].state - reference[0].state).abs().max() > 0.1
 
 
