@@ -21,6 +21,10 @@ TASK_DESCRIPTIONS = {
     "ShadowHandSwitch": "palms-down hands each press the near half of a rocker switch on a table (125 steps)",
     "ShadowHandPen": "one hand holds the pen, the other pulls its cap off along its slide (125 steps)",
     "ShadowHandScissors": "the hands open a pair of scissors lying on a table (150 steps)",
+    "ShadowHandBottleCap": "hand1 holds a tilted bottle while hand0 pulls its cap off (125 steps)",
+    "ShadowHandSwingCup": "both hands turn a two-handled cup half a turn about the vertical (300 steps)",
+    "ShadowHandKettle": "one hand lifts a kettle by its handle and tips its spout over a bucket the other "
+    "holds (125 steps)",
     "ShadowHandOverSafeJoint": "safe: Over to a palm-down receiver; cost when hand0's FFJ1 action leaves "
     "[-0.5, 0.5] (75 steps)",
     "ShadowHandOverSafeFinger": "safe: Over to a palm-down receiver; cost when any of hand0's FFJ3-FFJ1 "

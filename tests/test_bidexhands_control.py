@@ -28,6 +28,21 @@ UPSTREAM_OBS = {
     "ShadowHandDoorOpenOutward": (417, 199),
     "ShadowHandDoorCloseInward": (417, 199),
     "ShadowHandDoorCloseOutward": (417, 199),
+    "ShadowHandPushBlock": (428, 199),
+    "ShadowHandBlockStack": (428, 199),
+    "ShadowHandReOrientation": (422, 187),
+    "ShadowHandGraspAndPlace": (425, 199),
+    "ShadowHandSwitch": (417, 199),
+    "ShadowHandPen": (417, 199),
+    "ShadowHandScissors": (417, 199),
+    "ShadowHandBottleCap": (420, 199),
+    "ShadowHandSwingCup": (417, 199),
+    "ShadowHandKettle": (417, 199),
+    # safety-gymnasium's copies keep Bi-DexHands' layouts (safe_isaac_gym/envs/tasks/*_Safe_*.py)
+    "ShadowHandOverSafeJoint": (398, 187),
+    "ShadowHandOverSafeFinger": (398, 187),
+    "ShadowHandCatchOver2UnderarmSafeJoint": (422, 199),
+    "ShadowHandCatchOver2UnderarmSafeFinger": (422, 199),
 }
 # cfg/ShadowHand<Task>.yaml: transition_scale, orientation_scale
 UPSTREAM_SCALES = {
@@ -40,6 +55,18 @@ UPSTREAM_SCALES = {
     "ShadowHandDoorOpenOutward": (0.5, 0.5),
     "ShadowHandDoorCloseInward": (0.5, 0.5),
     "ShadowHandDoorCloseOutward": (0.5, 0.5),
+    "ShadowHandPushBlock": (0.5, 0.1),
+    "ShadowHandBlockStack": (0.2, 0.02),
+    "ShadowHandGraspAndPlace": (0.5, 0.1),
+    "ShadowHandSwitch": (0.5, 0.1),
+    "ShadowHandPen": (0.5, 0.1),
+    "ShadowHandScissors": (0.5, 0.1),
+    "ShadowHandBottleCap": (0.1, 0.1),
+    "ShadowHandSwingCup": (0.1, 0.1),
+    "ShadowHandKettle": (0.5, 0.1),
+    # safety-gymnasium cfgs/ShadowHandCatchOver2underarm_Safe_*.yaml (the TwoCatch cfg)
+    "ShadowHandCatchOver2UnderarmSafeJoint": (0.05, 0.5),
+    "ShadowHandCatchOver2UnderarmSafeFinger": (0.05, 0.5),
 }
 
 
@@ -73,8 +100,9 @@ def test_scales_are_upstream_and_agree_with_task_cfg():
     for task, (transition, orientation) in UPSTREAM_SCALES.items():
         control = make(task).base_control
         assert (control.transition_scale, control.orientation_scale) == (transition, orientation)
-        # Lift and the doors observe the palm point, the catch tasks the hand's root
-        expected = "palm" if "Lift" in task or "Door" in task else "mount"
+        # the catch tasks observe the hand's root; Lift, the doors and the second ten's moving
+        # tasks the palm point (each task's compute_full_state)
+        expected = "mount" if "Catch" in task else "palm"
         assert control.pose_body == expected, task
     assert make("ShadowHandOver").base_control is None
 

@@ -9,6 +9,7 @@ import torch
 
 from bidexhands.tasks.base import Task
 from bidexhands.tasks.blocks import shadow_hand_block_stack, shadow_hand_push_block
+from bidexhands.tasks.bottle_cap import shadow_hand_bottle_cap
 from bidexhands.tasks.door import (
     shadow_hand_door_close_inward,
     shadow_hand_door_close_outward,
@@ -16,6 +17,7 @@ from bidexhands.tasks.door import (
     shadow_hand_door_open_outward,
 )
 from bidexhands.tasks.grasp_and_place import shadow_hand_grasp_and_place
+from bidexhands.tasks.kettle import shadow_hand_kettle
 from bidexhands.tasks.lift import shadow_hand_lift_underarm
 from bidexhands.tasks.pen import shadow_hand_pen
 from bidexhands.tasks.re_orientation import shadow_hand_re_orientation
@@ -26,6 +28,7 @@ from bidexhands.tasks.safe import (
     shadow_hand_over_safe_joint,
 )
 from bidexhands.tasks.scissors import shadow_hand_scissors
+from bidexhands.tasks.swing_cup import shadow_hand_swing_cup
 from bidexhands.tasks.switch import shadow_hand_switch
 from bidexhands.tasks.throw_catch import (
     shadow_hand_catch_abreast,
@@ -56,6 +59,9 @@ TASKS: dict[str, Callable[[], Task]] = {
     "ShadowHandSwitch": shadow_hand_switch,
     "ShadowHandPen": shadow_hand_pen,
     "ShadowHandScissors": shadow_hand_scissors,
+    "ShadowHandBottleCap": shadow_hand_bottle_cap,
+    "ShadowHandSwingCup": shadow_hand_swing_cup,
+    "ShadowHandKettle": shadow_hand_kettle,
     # Safety-Gymnasium's safe hand tasks (costs)
     "ShadowHandOverSafeJoint": shadow_hand_over_safe_joint,
     "ShadowHandOverSafeFinger": shadow_hand_over_safe_finger,
