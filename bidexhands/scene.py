@@ -32,6 +32,10 @@ STATIC_BITS = 2
 HAND_FRICTION = 1.0
 # The body upstream pushes a moving hand by (rigid body 1 of the hand asset).
 FORCE_BODY = "robot0:forearm"
+# Upstream's finger points, which the door, block, PartNet-object and container rewards measure:
+# each distal body's origin + 2 cm along its z (rigid bodies 7, 11, 15, 20, 25, + 26 for hand1).
+FINGER_BODIES = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
+FINGER_OFFSET = (0.0, 0.0, 0.02)
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,30 @@ class SceneBuilder:
         for kwargs in geoms:
             body.add_geom(contype=0, conaffinity=0, group=2, **kwargs)
 
-    def add_static(self, name: str, **geom) -> None:
-        """A fixed geom (a table) that objects and hands collide with."""
-        self.spec.worldbody.add_geom(name=name, contype=STATIC_BITS, conaffinity=OBJECT_BITS, **geom)
+    def add_table(self, half_size, centre, **geom) -> None:
+        """A fixed box table (upstream's create_box tables) that objects and hands collide with;
+        `geom`: further MjSpec geom settings (friction, priority, rgba)."""
+        geom.setdefault("rgba", [0.55, 0.45, 0.35, 1.0])
+        self.spec.worldbody.add_geom(
+            name="table",
+            type=mujoco.mjtGeom.mjGEOM_BOX,
+            size=list(half_size),
+            pos=list(centre),
+            contype=STATIC_BITS,
+            conaffinity=OBJECT_BITS,
+            **geom,
+        )
+
+    def add_finger_points(self) -> None:
+        """Sites and position sensors at both hands' finger points (FINGER_BODIES + FINGER_OFFSET),
+        read back with `finger_point_index`."""
+        for prefix in HAND_PREFIXES:
+            for finger in FINGER_BODIES:
+                site = f"{prefix}finger_{finger}"
+                self.spec.body(f"{prefix}robot0:{finger}").add_site(
+                    name=site, pos=list(FINGER_OFFSET), size=[0.004, 0, 0], group=4
+                )
+                self.add_sensor(site, mujoco.mjtSensor.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_SITE, site)
 
     def add_sensor(
         self, name: str, sensor_type: mujoco.mjtSensor, objtype: mujoco.mjtObj, objname: str
@@ -295,3 +320,16 @@ def hand_inertia() -> tuple[np.ndarray, np.ndarray, float, np.ndarray]:
     if np.linalg.det(axes) < 0:
         axes[:, 2] = -axes[:, 2]
     return com, axes, mass, principal
+
+
+def finger_point_index(scene: Scene) -> np.ndarray:
+    """(2 hands, 5 fingers, 3) sensordata columns of the finger points `add_finger_points` made."""
+    return np.array(
+        [
+            [
+                list(range(scene.sensors[f"{p}finger_{f}"].start, scene.sensors[f"{p}finger_{f}"].stop))
+                for f in FINGER_BODIES
+            ]
+            for p in HAND_PREFIXES
+        ]
+    )

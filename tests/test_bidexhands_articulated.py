@@ -22,6 +22,7 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
+from bidexhands_helpers import axis_angle, euler_zyx, mjdata, qrot, set_qpos, xyzw  # noqa: E402
 
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
@@ -43,57 +44,7 @@ def make(task: str, num_envs: int = 2) -> BiDexHandsEnv:
     return env
 
 
-# -- small numpy quaternion helpers (w, x, y, z) ---------------------------------------------
-def qmul(a, b):
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ]
-    )
-
-
-def qrot(q, v):
-    conj = np.array([q[0], -q[1], -q[2], -q[3]])
-    return qmul(qmul(q, np.array([0.0, *v])), conj)[1:]
-
-
-def axis_angle(axis, angle):
-    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    return np.array([math.cos(angle / 2), *(math.sin(angle / 2) * axis)])
-
-
-def euler_zyx(roll, pitch, yaw):
-    """Isaac Gym's Quat.from_euler_zyx: R = Rz(yaw) Ry(pitch) Rx(roll)."""
-    return qmul(qmul(axis_angle((0, 0, 1), yaw), axis_angle((0, 1, 0), pitch)), axis_angle((1, 0, 0), roll))
-
-
-def xyzw(q):
-    return np.asarray(q)[[1, 2, 3, 0]]
-
-
-def set_qpos(env, world: int, edits: dict[int, float]) -> None:
-    """Write qpos entries of one copy (zero velocity) and recompute its sensors."""
-    qpos = env.physics.read().qpos[world : world + 1].double().clone()
-    for adr, value in edits.items():
-        qpos[0, adr] = value
-    env.physics.set_state(
-        torch.tensor([world]), qpos, torch.zeros(1, env.scene.model.nv), torch.zeros(1, env.scene.model.nu)
-    )
-
-
-def mjdata(env, world: int = 0) -> tuple[mujoco.MjModel, mujoco.MjData]:
-    model = env.scene.model
-    data = mujoco.MjData(model)
-    data.qpos[:], data.qvel[:] = env.physics.world_state(world)
-    mujoco.mj_forward(model, data)
-    return model, data
-
-
+# -- helpers -----------------------------------------------------------------------------------
 def joint_qpos(env, name: str) -> int:
     model = env.scene.model
     return int(model.jnt_qposadr[model.joint(name).id])

@@ -10,8 +10,6 @@ values the task reads, after checking those sensors measure upstream's points).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -20,8 +18,18 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
+from bidexhands_helpers import (  # noqa: E402
+    axis_angle,
+    contact_frictions,
+    euler_zyx,
+    mjdata,
+    move_base,
+    place,
+    same_rotation,
+    set_qpos,
+    xyzw,
+)
 
-import bidexhands.tasks  # noqa: E402, F401  (before bidexhands.env, which it imports: import order)
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
 from bidexhands.tasks.blocks import shadow_hand_block_stack, shadow_hand_push_block  # noqa: E402
@@ -34,67 +42,12 @@ def make(task: str, num_envs: int = 2) -> BiDexHandsEnv:
     return BiDexHandsEnv(FACTORIES[task](), num_envs=num_envs, seed=0, backend="mujoco")
 
 
-# -- small numpy helpers (quaternions w, x, y, z), as tests/test_bidexhands_tasks.py --------------
-def qmul(a, b):
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ]
-    )
-
-
-def axis_angle(axis, angle):
-    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    return np.array([math.cos(angle / 2), *(math.sin(angle / 2) * axis)])
-
-
-def euler_zyx(roll, pitch, yaw):
-    """Isaac Gym's Quat.from_euler_zyx: R = Rz(yaw) Ry(pitch) Rx(roll)."""
-    return qmul(qmul(axis_angle((0, 0, 1), yaw), axis_angle((0, 1, 0), pitch)), axis_angle((1, 0, 0), roll))
-
-
-def xyzw(q):
-    return np.asarray(q)[..., [1, 2, 3, 0]]
-
-
-def same_rotation(a, b) -> bool:
-    return abs(abs(float(np.dot(a, b))) - 1.0) < 1e-6
-
-
-def set_qpos(env, world: int, edits: dict[int, float]) -> None:
-    """Write qpos entries of one copy (zero velocity) and recompute its sensors."""
-    r = env.physics.read()
-    qpos = r.qpos[world : world + 1].double().clone()
-    for adr, value in edits.items():
-        qpos[0, adr] = value
-    ctrl = torch.zeros(1, env.scene.model.nu)
-    env.physics.set_state(torch.tensor([world]), qpos, torch.zeros(1, env.scene.model.nv), ctrl)
-
-
-def place(env, world: int, cube: int, pos, quat=(1.0, 0.0, 0.0, 0.0)) -> None:
-    adr = env.task._adr[cube]
-    set_qpos(env, world, {adr + k: float(v) for k, v in enumerate((*pos, *quat))})
-
-
+# -- helpers -----------------------------------------------------------------------------------
 def shift_hand(env, world: int, hand: int, offset) -> None:
     """Move a hand's free base by `offset` (the hand keeps its pose relative to its cube)."""
     r = env.physics.read()
     adr = env.scene.hands[hand].base_qpos[:3]
     set_qpos(env, world, {int(a): float(r.qpos[world, a]) + o for a, o in zip(adr, offset, strict=True)})
-
-
-def mjdata(env, world: int = 0) -> tuple[mujoco.MjModel, mujoco.MjData]:
-    model = env.scene.model
-    data = mujoco.MjData(model)
-    qpos, qvel = env.physics.world_state(world)
-    data.qpos[:], data.qvel[:] = qpos, qvel
-    mujoco.mj_forward(model, data)
-    return model, data
 
 
 UNIT = np.array([[1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0], [-1.0, 0, 0], [0, -1.0, 0]])
@@ -430,21 +383,6 @@ def test_block_stack_is_solvable_and_a_lifted_apart_pair_is_not_stacked():
 
 
 # -- contact frictions (PhysX averages a contact's two shape frictions) ------------------------
-def contact_frictions(model, data, first: str, second: str) -> set[float]:
-    found = set()
-    for contact in data.contact[: data.ncon]:
-        names = {model.geom(contact.geom1).name, model.geom(contact.geom2).name}
-        if any(n.startswith(first) for n in names) and any(n.startswith(second) for n in names):
-            found.add(round(float(contact.friction[0]), 6))
-    return found
-
-
-def move_base(model, data, prefix: str, offset) -> None:
-    adr = model.jnt_qposadr[model.joint(f"{prefix}base").id]
-    data.qpos[adr : adr + 3] += np.asarray(offset, dtype=np.float64)
-    mujoco.mj_forward(model, data)
-
-
 def test_contacts_have_physx_friction():
     # PushBlock: table 0.5 (push_block.py:575-579), hands and cubes 1 (MJCF; Isaac Gym's default)
     env = make("ShadowHandPushBlock")
@@ -452,7 +390,7 @@ def test_contacts_have_physx_friction():
     model, data = mjdata(env)
     assert contact_frictions(model, data, "cube0", "table") == {(0.5 + 1.0) / 2}
     cube = data.xpos[model.body("cube0").id]
-    tip = data.site_xpos[model.site("hand0_blocks_mfdistal").id]
+    tip = data.site_xpos[model.site("hand0_finger_mfdistal").id]
     move_base(model, data, "hand0_", cube + (0.0, 0.0, 0.03) - tip)  # a fingertip into the cube
     assert contact_frictions(model, data, "hand0_", "cube0") == {1.0}
     # BlockStack: cubes 0.25, every hand shape 0.5, table 0.2 (block_stack.py:586-611)
@@ -465,7 +403,7 @@ def test_contacts_have_physx_friction():
     mujoco.mj_forward(model, data)
     assert contact_frictions(model, data, "cube0", "cube1") == {0.25}
     cube = data.xpos[model.body("cube0").id]
-    tip = data.site_xpos[model.site("hand0_blocks_mfdistal").id]
+    tip = data.site_xpos[model.site("hand0_finger_mfdistal").id]
     move_base(model, data, "hand0_", cube + (0.0, 0.0, 0.03) - tip)
     assert contact_frictions(model, data, "hand0_", "cube0") == {(0.5 + 0.25) / 2}
 

@@ -17,8 +17,8 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
+from bidexhands_helpers import axis_angle, euler_zyx, mjdata, qmul, qrot, same_rotation, xyzw  # noqa: E402
 
-import bidexhands.tasks  # noqa: E402, F401  (first: bidexhands.env alone is a circular import)
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
 from bidexhands.tasks.grasp_and_place import shadow_hand_grasp_and_place  # noqa: E402
@@ -28,46 +28,7 @@ def make(num_envs: int = 2) -> BiDexHandsEnv:
     return BiDexHandsEnv(shadow_hand_grasp_and_place(), num_envs=num_envs, seed=0, backend="mujoco")
 
 
-# -- small numpy quaternion helpers (w, x, y, z), as tests/test_bidexhands_tasks.py ------------
-def qmul(a, b):
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ]
-    )
-
-
-def qconj(q):
-    return np.array([q[0], -q[1], -q[2], -q[3]])
-
-
-def qrot(q, v):
-    return qmul(qmul(q, np.array([0.0, *v])), qconj(q))[1:]
-
-
-def axis_angle(axis, angle):
-    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    return np.array([math.cos(angle / 2), *(math.sin(angle / 2) * axis)])
-
-
-def euler_zyx(roll, pitch, yaw):
-    """Isaac Gym's Quat.from_euler_zyx: R = Rz(yaw) Ry(pitch) Rx(roll); also URDF's rpy."""
-    return qmul(qmul(axis_angle((0, 0, 1), yaw), axis_angle((0, 1, 0), pitch)), axis_angle((1, 0, 0), roll))
-
-
-def xyzw(q):
-    return np.asarray(q)[..., [1, 2, 3, 0]]
-
-
-def same_rotation(a, b) -> bool:
-    return abs(abs(float(np.dot(a, b))) - 1.0) < 1e-6
-
-
+# -- helpers -----------------------------------------------------------------------------------
 def set_state(env, world: int, edits: dict[int, float], qvel: dict[int, float] | None = None) -> None:
     """Write qpos (and qvel) entries of one copy and recompute its sensors."""
     r = env.physics.read()
@@ -83,15 +44,6 @@ def set_state(env, world: int, edits: dict[int, float], qvel: dict[int, float] |
 def place(env, world: int, index: int, pos, quat=(1.0, 0.0, 0.0, 0.0)) -> None:
     adr = env.task._adr[index]
     set_state(env, world, {adr + k: float(v) for k, v in enumerate((*pos, *quat))})
-
-
-def mjdata(env, world: int = 0) -> tuple[mujoco.MjModel, mujoco.MjData]:
-    model = env.scene.model
-    data = mujoco.MjData(model)
-    qpos, qvel = env.physics.world_state(world)
-    data.qpos[:], data.qvel[:] = qpos, qvel
-    mujoco.mj_forward(model, data)
-    return model, data
 
 
 # -- published constants ---------------------------------------------------------------------

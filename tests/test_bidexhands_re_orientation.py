@@ -15,6 +15,16 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
+from bidexhands_helpers import (  # noqa: E402
+    axis_angle,
+    euler_zyx,
+    place,
+    qconj,
+    qmul,
+    rot_dist,
+    same_rotation,
+    xyzw,
+)
 
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
@@ -24,61 +34,6 @@ from bidexhands.tasks.re_orientation import shadow_hand_re_orientation  # noqa: 
 def make(num_envs: int = 2, seed: int = 0) -> BiDexHandsEnv:
     env = BiDexHandsEnv(shadow_hand_re_orientation(), num_envs=num_envs, seed=seed, backend="mujoco")
     return env
-
-
-# -- small numpy quaternion helpers (w, x, y, z), as tests/test_bidexhands_tasks.py ------------
-def qmul(a, b):
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ]
-    )
-
-
-def qconj(q):
-    return np.array([q[0], -q[1], -q[2], -q[3]])
-
-
-def axis_angle(axis, angle):
-    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    return np.array([math.cos(angle / 2), *(math.sin(angle / 2) * axis)])
-
-
-def euler_zyx(roll, pitch, yaw):
-    """Isaac Gym's Quat.from_euler_zyx: R = Rz(yaw) Ry(pitch) Rx(roll)."""
-    return qmul(qmul(axis_angle((0, 0, 1), yaw), axis_angle((0, 1, 0), pitch)), axis_angle((1, 0, 0), roll))
-
-
-def xyzw(q):
-    return np.asarray(q)[..., [1, 2, 3, 0]]
-
-
-def same_rotation(a, b) -> bool:
-    return abs(abs(float(np.dot(a, b))) - 1.0) < 1e-6
-
-
-def rot_dist(q, g) -> float:
-    return 2.0 * math.asin(min(1.0, float(np.linalg.norm(qmul(q, qconj(g))[1:]))))
-
-
-def set_qpos(env, world: int, edits: dict[int, float]) -> None:
-    """Write qpos entries of one copy (zero velocity) and recompute its sensors."""
-    r = env.physics.read()
-    qpos = r.qpos[world : world + 1].double().clone()
-    for adr, value in edits.items():
-        qpos[0, adr] = value
-    ctrl = torch.zeros(1, env.scene.model.nu)
-    env.physics.set_state(torch.tensor([world]), qpos, torch.zeros(1, env.scene.model.nv), ctrl)
-
-
-def place(env, world: int, index: int, pos, quat=(1.0, 0.0, 0.0, 0.0)) -> None:
-    adr = env.task._adr[index]
-    set_qpos(env, world, {adr + k: float(v) for k, v in enumerate((*pos, *quat))})
 
 
 # -- published constants ---------------------------------------------------------------------

@@ -20,6 +20,21 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
+from bidexhands_helpers import (  # noqa: E402
+    axis_angle,
+    contact_frictions,
+    euler_zyx,
+    mjdata,
+    move_base,
+    place,
+    qconj,
+    qmul,
+    qrot,
+    rot_dist,
+    same_rotation,
+    set_qpos,
+    xyzw,
+)
 
 import envs  # noqa: E402
 
@@ -40,72 +55,6 @@ DOORS = (
 
 def make(task: str, num_envs: int = 2):
     return envs.make(f"bidexhands/{task}", num_envs=num_envs, seed=0, backend="mujoco")
-
-
-# -- small numpy quaternion helpers (w, x, y, z) ---------------------------------------------
-def qmul(a, b):
-    aw, ax, ay, az = a
-    bw, bx, by, bz = b
-    return np.array(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ]
-    )
-
-
-def qconj(q):
-    return np.array([q[0], -q[1], -q[2], -q[3]])
-
-
-def qrot(q, v):
-    return qmul(qmul(q, np.array([0.0, *v])), qconj(q))[1:]
-
-
-def axis_angle(axis, angle):
-    axis = np.asarray(axis, dtype=float) / np.linalg.norm(axis)
-    return np.array([math.cos(angle / 2), *(math.sin(angle / 2) * axis)])
-
-
-def euler_zyx(roll, pitch, yaw):
-    """Isaac Gym's Quat.from_euler_zyx: R = Rz(yaw) Ry(pitch) Rx(roll)."""
-    return qmul(qmul(axis_angle((0, 0, 1), yaw), axis_angle((0, 1, 0), pitch)), axis_angle((1, 0, 0), roll))
-
-
-def xyzw(q):
-    """A (w, x, y, z) quaternion (or rows of them) in Isaac Gym's (x, y, z, w) order."""
-    return np.asarray(q)[..., [1, 2, 3, 0]]
-
-
-def same_rotation(a, b) -> bool:
-    return abs(abs(float(np.dot(a, b))) - 1.0) < 1e-6
-
-
-def set_qpos(env, world: int, edits: dict[int, float]) -> None:
-    """Write qpos entries of one copy (zero velocity) and recompute its sensors."""
-    r = env.physics.read()
-    qpos = r.qpos[world : world + 1].double().clone()
-    for adr, value in edits.items():
-        qpos[0, adr] = value
-    ctrl = torch.zeros(1, env.scene.model.nu)
-    env.physics.set_state(torch.tensor([world]), qpos, torch.zeros(1, env.scene.model.nv), ctrl)
-
-
-def place(env, world: int, index: int, pos, quat=(1.0, 0.0, 0.0, 0.0)) -> None:
-    adr = env.task._adr[index]
-    set_qpos(env, world, {adr + k: float(v) for k, v in enumerate((*pos, *quat))})
-
-
-def mjdata(env, world: int = 0) -> tuple[mujoco.MjModel, mujoco.MjData]:
-    """A float64 MjData holding one copy's state, forwarded."""
-    model = env.scene.model
-    data = mujoco.MjData(model)
-    qpos, qvel = env.physics.world_state(world)
-    data.qpos[:], data.qvel[:] = qpos, qvel
-    mujoco.mj_forward(model, data)
-    return model, data
 
 
 # -- published constants -------------------------------------------------------------------
@@ -285,10 +234,6 @@ def test_two_catch_shares_one_draw_between_its_eggs_and_goals():
 def catch_reward(scale, distances, thetas) -> float:
     """compute_hand_reward: sum over objects of exp(-0.2 (d * distRewardScale + rot_dist))."""
     return sum(math.exp(-0.2 * (d * scale + th)) for d, th in zip(distances, thetas, strict=True))
-
-
-def rot_dist(q, g) -> float:
-    return 2.0 * math.asin(min(1.0, float(np.linalg.norm(qmul(q, qconj(g))[1:]))))
 
 
 @pytest.mark.parametrize("task", CATCH)
@@ -752,22 +697,6 @@ def test_door_leaves_follow_upstreams_meshes():
 # (shadow_hand_door_*.py), the Lift table and the pot's shape 0 3, the pot's other shapes Isaac
 # Gym's default 1 (shadow_hand_lift_underarm.py). PhysX combines a contact's two frictions by
 # their average (PxCombineMode::eAVERAGE, the default Isaac Gym keeps).
-def contact_frictions(model, data, first: str, second: str) -> set[float]:
-    """Sliding frictions of the contacts between geoms whose names start with `first` and `second`."""
-    found = set()
-    for contact in data.contact[: data.ncon]:
-        names = {model.geom(contact.geom1).name, model.geom(contact.geom2).name}
-        if any(n.startswith(first) for n in names) and any(n.startswith(second) for n in names):
-            found.add(round(float(contact.friction[0]), 6))
-    return found
-
-
-def move_base(model, data, prefix: str, offset) -> None:
-    adr = model.jnt_qposadr[model.joint(f"{prefix}base").id]
-    data.qpos[adr : adr + 3] += np.asarray(offset, dtype=np.float64)
-    mujoco.mj_forward(model, data)
-
-
 def test_contacts_have_physx_friction():
     env = make("ShadowHandLiftUnderarm")
     env.reset()

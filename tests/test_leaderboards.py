@@ -457,7 +457,7 @@ def test_run_identity_and_status(tmp_path):
 @pytest.mark.parametrize(
     ("suite", "tasks", "algorithms", "references", "seeds"),
     [
-        ("bidexhands", 9, 3, 9, 5),
+        ("bidexhands", 20, 3, 20, 5),  # 9 tasks with published curves + 11 without; a random policy each
         ("safe_mamujoco", 11, 4, 11, 5),
         ("smax", 7, 3, 0, 5),
         ("football", 5, 2, 0, 5),

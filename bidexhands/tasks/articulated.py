@@ -27,9 +27,8 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import to_xyzw
-from bidexhands.scene import HAND_PREFIXES, HandMount, Scene, SceneBuilder
+from bidexhands.scene import HandMount, Scene, SceneBuilder, finger_point_index
 from bidexhands.tasks.base import Published, Task
-from bidexhands.tasks.door import FINGER_BODIES, FINGER_OFFSET
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
 # shadow_hand_{switch,pen,scissors}.py, _create_envs: both hands from_euler_zyx(3.14159, 0, 1.57)
@@ -131,21 +130,12 @@ class ArticulatedTask(Task):
         # upstream's table is a free box of default asset options resting on the ground; ours is
         # fixed (FIDELITY: its hundreds of kilograms never move under the hands' forces)
         x, y, z = self.table_size
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=[x / 2, y / 2, z / 2],
-            pos=[0.0, 0.0, z / 2],
-            rgba=[0.55, 0.45, 0.35, 1.0],
-        )
+        builder.add_table([x / 2, y / 2, z / 2], [0.0, 0.0, z / 2])
         self.build_object(builder)
-        for prefix in HAND_PREFIXES:
-            for finger in FINGER_BODIES:
-                add_point(builder, f"{prefix}robot0:{finger}", f"{prefix}tip_{finger}", FINGER_OFFSET)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
-        tips = [[sensor_index(scene, [f"{p}tip_{f}"]) for f in FINGER_BODIES] for p in HAND_PREFIXES]
-        self._fingers = torch.tensor(tips, device=device)  # (2 hands, 5 fingers, 3)
+        self._fingers = torch.as_tensor(finger_point_index(scene), device=device)  # (2 hands, 5 fingers, 3)
         self._points = torch.tensor(
             [sensor_index(scene, [name]) for name in ("right_point", "left_point")], device=device
         )  # (2, 3)

@@ -34,7 +34,7 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import to_xyzw
-from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, HandMount, Scene, SceneBuilder
+from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, HandMount, Scene, SceneBuilder, finger_point_index
 from bidexhands.tasks.base import HandState, Outcome, Published, Task
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
@@ -45,9 +45,6 @@ CUBE_QUAT = _euler_zyx(1.57, 1.57, 0.0)
 CUBE_COLOURS = ((0.85, 0.3, 0.25, 1.0), (0.25, 0.45, 0.85, 1.0))  # hand0's cube, hand1's cube
 TABLE_TOP = 0.6  # both tables are 0.6 m tall, centred at z = 0.3 (table_dims.z, table_pose)
 REST_Z = TABLE_TOP + CUBE_HALF  # 0.625: a cube resting on the table
-# Upstream's finger points: each distal body's origin + 2 cm along its z (bodies 7, 11, 15, 20, 25).
-FINGER_BODIES = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
-FINGER_OFFSET = (0.0, 0.0, 0.02)
 # upstream's num_obs is 428 in both tasks (push_block.py:141, block_stack.py:149) but the shared
 # block it writes ends at 422 (PushBlock) / 423 (BlockStack): the rest stays zero
 UPSTREAM_NUM_OBS = 428
@@ -145,14 +142,7 @@ class TwoCubes(Task):
         return ()
 
     def build(self, builder: SceneBuilder) -> None:
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(self.table_half),
-            pos=[0.0, 0.0, TABLE_TOP / 2],
-            rgba=[0.55, 0.5, 0.45, 1.0],
-            **self.table_friction(),
-        )
+        builder.add_table(self.table_half, [0.0, 0.0, TABLE_TOP / 2], **self.table_friction())
         for i, (start, colour) in enumerate(zip(self.cube_starts, CUBE_COLOURS, strict=True)):
             cube = {**_box(CUBE_HALF, colour), "density": self.cube_density, **self.cube_friction()}
             body = builder.add_free_object(f"cube{i}", pos=start, geoms=[cube])
@@ -160,27 +150,12 @@ class TwoCubes(Task):
         for i, point in enumerate(self.goal_points()):
             colour = CUBE_COLOURS[i % 2][:3] + (0.35,)
             builder.add_goal_marker(f"goal{i}", pos=point, geoms=[_box(CUBE_HALF, colour)])
-        for prefix in HAND_PREFIXES:
-            for finger in FINGER_BODIES:
-                site = f"{prefix}blocks_{finger}"
-                builder.spec.body(f"{prefix}robot0:{finger}").add_site(
-                    name=site, pos=list(FINGER_OFFSET), size=[0.004, 0, 0], group=4
-                )
-                builder.add_sensor(site, mujoco.mjtSensor.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_SITE, site)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         self._adr = [scene.free_joints[f"cube{i}"] for i in range(2)]
         self._vel = [(scene.sensors[f"cube{i}_linvel"], scene.sensors[f"cube{i}_angvel"]) for i in range(2)]
-        self._fingers = torch.tensor(
-            [
-                [
-                    list(range(scene.sensors[f"{p}blocks_{f}"].start, scene.sensors[f"{p}blocks_{f}"].stop))
-                    for f in FINGER_BODIES
-                ]
-                for p in HAND_PREFIXES
-            ],
-            device=device,
-        )  # (2 hands, 5 fingers, 3)
+        self._fingers = torch.as_tensor(finger_point_index(scene), device=device)  # (2 hands, 5 fingers, 3)
         self._starts = torch.tensor(self.cube_starts, dtype=torch.float32, device=device)
         self._quat = torch.tensor(CUBE_QUAT, dtype=torch.float32, device=device)
 

@@ -30,7 +30,6 @@ from bidexhands.scene import HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome
 from bidexhands.tasks.containers import (
     ContainerTask,
-    add_finger_points,
     add_root_velocity,
     at_hull_mass,
     capsule,
@@ -131,13 +130,7 @@ class BottleCap(ContainerTask):
         # friction (PhysX's average 50.5 against a hand) the bottle sinks through the palm. The
         # elliptic cone keeps the normal and frictional rows apart and holds it as at friction 1.
         builder.spec.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(TABLE_HALF),
-            pos=list(TABLE_CENTRE),
-            rgba=[0.55, 0.45, 0.35, 1.0],
-        )
+        builder.add_table(TABLE_HALF, TABLE_CENTRE)
         bottle = builder.add_free_object("object0", pos=BOTTLE_START, geoms=bottle_geoms())
         bottle.quat = list(BOTTLE_QUAT)
         add_root_velocity(builder, "object0")
@@ -171,7 +164,7 @@ class BottleCap(ContainerTask):
         )
         frame = mujoco.mjtObj.mjOBJ_XBODY
         builder.add_sensor("bottle_cap_pos", mujoco.mjtSensor.mjSENS_FRAMEPOS, frame, "bottle_cap")
-        add_finger_points(builder)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         super().bind(scene, num_envs, device)

@@ -22,9 +22,15 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import quat_apply, to_xyzw
-from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
+from bidexhands.scene import (
+    HAND_FRICTION,
+    OBJECT_BITS,
+    HandMount,
+    Scene,
+    SceneBuilder,
+    finger_point_index,
+)
 from bidexhands.tasks.base import Published, Task
-from bidexhands.tasks.door import FINGER_BODIES, FINGER_OFFSET
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg
 
 # PartNet objects: Isaac Gym object asset density (object_asset_options.density, every task here)
@@ -101,18 +107,6 @@ def physx_friction(friction: float) -> list[float]:
     return [(friction + HAND_FRICTION) / 2, 0.005, 0.0001]
 
 
-def add_finger_points(builder: SceneBuilder) -> None:
-    """Sites and position sensors at both hands' finger points, the rewards' (as the doors'):
-    rigid bodies 7, 11, 15, 20, 25 (+ 26), the distal links, + R (0, 0, 0.02)."""
-    for prefix in HAND_PREFIXES:
-        for finger in FINGER_BODIES:
-            site = f"{prefix}tip_{finger}"
-            builder.spec.body(f"{prefix}robot0:{finger}").add_site(
-                name=site, pos=list(FINGER_OFFSET), size=[0.004, 0, 0], group=4
-            )
-            builder.add_sensor(site, mujoco.mjtSensor.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_SITE, site)
-
-
 def add_root_velocity(builder: SceneBuilder, body: str) -> None:
     """Linear velocity of `body`'s frame origin (the actor root: PartNet's empty `base` link,
     whose centre of mass is its origin) and its angular velocity."""
@@ -142,8 +136,7 @@ class ContainerTask(Task):
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         self._adr = [scene.free_joints["object0"]]  # a list, as the other tasks' (tests' place())
         self._root_vel = sensor_index(scene, ["object0_root_linvel", "object0_root_angvel"], device)
-        names = [f"{p}tip_{f}" for p in HAND_PREFIXES for f in FINGER_BODIES]
-        self._fingers = sensor_index(scene, names, device).view(2, 5, 3)
+        self._fingers = torch.as_tensor(finger_point_index(scene), device=device)  # (2 hands, 5 fingers, 3)
 
     def free_pose(self, r: Readings, adr: int) -> tuple[torch.Tensor, torch.Tensor]:
         return r.qpos[:, adr : adr + 3], r.qpos[:, adr + 3 : adr + 7]

@@ -25,7 +25,14 @@ import mujoco
 import torch
 
 from bidexhands.physics import Readings
-from bidexhands.scene import HAND_FRICTION, HAND_PREFIXES, OBJECT_BITS, HandMount, Scene, SceneBuilder
+from bidexhands.scene import (
+    HAND_FRICTION,
+    OBJECT_BITS,
+    HandMount,
+    Scene,
+    SceneBuilder,
+    finger_point_index,
+)
 from bidexhands.tasks.base import HandState, Outcome, Published, Task
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
@@ -74,9 +81,6 @@ DOOR_CONTACT_FRICTION = (DOOR_FRICTION + HAND_FRICTION) / 2
 # Handle points the reward uses, in each leaf's frame: (+-0.39, -0.5, 0.04 s), s = +1 for
 # Inward doors (upstream adds 0.04 along z) and -1 for Outward ones (-0.04).
 HANDLE_POINTS = ((0.39, -0.5, 0.04), (-0.39, -0.5, 0.04))
-# Upstream's finger points: each distal body's origin + 2 cm along its z (bodies 7, 11, 15, 20, 25).
-FINGER_BODIES = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
-FINGER_OFFSET = (0.0, 0.0, 0.02)
 NEAR_SUM, SUCCESS_SEPARATION = 0.5, 0.5
 CLOSED_START, OPEN_START = 0.0, 1.57  # upstream's reset dof positions
 
@@ -178,29 +182,14 @@ class DoorTask(Task):
             # adjacent links of an articulation, and MuJoCo's parent filter skips a parent
             # welded to the world, so the pair is excluded by name
             spec.add_exclude(bodyname1="door_frame", bodyname2=f"leaf{i}")
-        for prefix in HAND_PREFIXES:
-            for finger in FINGER_BODIES:
-                site = f"{prefix}door_{finger}"
-                spec.body(f"{prefix}robot0:{finger}").add_site(
-                    name=site, pos=list(FINGER_OFFSET), size=[0.004, 0, 0], group=4
-                )
-                builder.add_sensor(site, mujoco.mjtSensor.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_SITE, site)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         model = scene.model
         self._hinge_qpos = [int(model.jnt_qposadr[model.joint(f"hinge{i}").id]) for i in range(2)]
         self._hinge_dof = [int(model.jnt_dofadr[model.joint(f"hinge{i}").id]) for i in range(2)]
         self._handles = [scene.sensors[f"handle{i}_pos"] for i in range(2)]
-        self._fingers = torch.tensor(
-            [
-                [
-                    list(range(scene.sensors[f"{p}door_{f}"].start, scene.sensors[f"{p}door_{f}"].stop))
-                    for f in FINGER_BODIES
-                ]
-                for p in HAND_PREFIXES
-            ],
-            device=device,
-        )  # (2 hands, 5 fingers, 3)
+        self._fingers = torch.as_tensor(finger_point_index(scene), device=device)  # (2 hands, 5 fingers, 3)
         # the door's root is welded: its pose is constant and its velocities zero; the
         # quaternion is observed as (x, y, z, w), Isaac Gym's order
         w, x, y, z = self.root_quat

@@ -27,7 +27,7 @@ import torch
 
 from bidexhands.physics import Readings
 from bidexhands.rotations import quat_mul, to_xyzw
-from bidexhands.scene import HAND_PREFIXES, HandMount, Scene, SceneBuilder
+from bidexhands.scene import HandMount, Scene, SceneBuilder, finger_point_index
 from bidexhands.tasks.base import HandState, Outcome, Published, Task
 from bidexhands.tasks.throw_catch import VEL_SCALE, _catch_cfg, _euler_zyx
 
@@ -64,8 +64,6 @@ BUCKET_AXIS = (0.0017, 0.0011)
 BUCKET_FOOT, BUCKET_FLOOR, BUCKET_RIM = -0.0529, -0.019, 0.044
 FOOT_RADIUS, FLOOR_RADIUS, RIM_INNER, RIM_OUTER = 0.030, 0.034, 0.052, 0.057
 WALL_PANELS = 8
-FINGER_BODIES = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
-FINGER_OFFSET = (0.0, 0.0, 0.02)  # T:725-755: distal bodies 7, 11, 15, 20, 25 + R (0, 0, 0.02)
 LOSE_SUM = 1.5  # T:1408-1409
 SUCCESS_DISTANCE = 0.2  # T:1412-1413
 
@@ -125,13 +123,7 @@ class GraspAndPlace(Task):
     def build(self, builder: SceneBuilder) -> None:
         # upstream's table is a free box made with default asset options (T:421), hundreds of kg
         # on the ground plane: a static box here
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(TABLE_HALF),
-            pos=list(TABLE_CENTRE),
-            rgba=[0.55, 0.45, 0.35, 1.0],
-        )
+        builder.add_table(TABLE_HALF, TABLE_CENTRE)
         builder.add_free_object("object0", pos=BUCKET_START, geoms=_bucket_geoms())
         cube = {
             "type": mujoco.mjtGeom.mjGEOM_BOX,
@@ -148,28 +140,13 @@ class GraspAndPlace(Task):
             mujoco.mjtObj.mjOBJ_XBODY,
             "object0",
         )
-        for prefix in HAND_PREFIXES:
-            for finger in FINGER_BODIES:
-                site = f"{prefix}gp_{finger}"
-                builder.spec.body(f"{prefix}robot0:{finger}").add_site(
-                    name=site, pos=list(FINGER_OFFSET), size=[0.004, 0, 0], group=4
-                )
-                builder.add_sensor(site, mujoco.mjtSensor.mjSENS_FRAMEPOS, mujoco.mjtObj.mjOBJ_SITE, site)
+        builder.add_finger_points()  # T:725-755: distal bodies 7, 11, 15, 20, 25 + R (0, 0, 0.02)
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         self._adr = [scene.free_joints["object0"], scene.free_joints["object1"]]
         self._linvel = scene.sensors["object0_origin_linvel"]
         self._angvel = scene.sensors["object0_angvel"]
-        self._fingers = torch.tensor(
-            [
-                [
-                    list(range(scene.sensors[f"{p}gp_{f}"].start, scene.sensors[f"{p}gp_{f}"].stop))
-                    for f in FINGER_BODIES
-                ]
-                for p in HAND_PREFIXES
-            ],
-            device=device,
-        )  # (2 hands, 5 fingers, 3)
+        self._fingers = torch.as_tensor(finger_point_index(scene), device=device)  # (2 hands, 5 fingers, 3)
         self._link_quat = torch.tensor(LINK_QUAT, dtype=torch.float32, device=device)
         self._starts = [
             torch.tensor((*BUCKET_START, 1.0, 0.0, 0.0, 0.0), dtype=torch.float32, device=device),

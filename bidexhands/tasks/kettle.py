@@ -29,7 +29,6 @@ from bidexhands.scene import HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome
 from bidexhands.tasks.containers import (
     ContainerTask,
-    add_finger_points,
     add_root_velocity,
     at_hull_mass,
     capsule,
@@ -149,13 +148,7 @@ def bucket_geoms() -> list[dict]:
 @dataclass
 class Kettle(ContainerTask):
     def build(self, builder: SceneBuilder) -> None:
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(TABLE_HALF),
-            pos=list(TABLE_CENTRE),
-            rgba=[0.55, 0.45, 0.35, 1.0],
-        )
+        builder.add_table(TABLE_HALF, TABLE_CENTRE)
         kettle = builder.add_free_object("object0", pos=KETTLE_START, geoms=kettle_geoms())
         kettle.quat = list(KETTLE_QUAT)
         add_root_velocity(builder, "object0")
@@ -171,7 +164,7 @@ class Kettle(ContainerTask):
             lid.add_geom(name=f"kettle_lid_geom{i}", **geom_bits(**geom))
         bucket = builder.add_free_object("bucket", pos=BUCKET_START, geoms=bucket_geoms())
         bucket.quat = list(BUCKET_QUAT)
-        add_finger_points(builder)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         super().bind(scene, num_envs, device)

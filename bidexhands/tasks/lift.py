@@ -104,14 +104,8 @@ class LiftPot(Task):
     hand_point = "palm"  # a hand's observed position is its palm point (compute_full_state)
 
     def build(self, builder: SceneBuilder) -> None:
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(TABLE_HALF),
-            pos=list(TABLE_CENTRE),
-            rgba=[0.55, 0.45, 0.35, 1.0],
-            friction=[TABLE_CONTACT_FRICTION, 0.005, 0.0001],
-            priority=1,
+        builder.add_table(
+            TABLE_HALF, TABLE_CENTRE, friction=[TABLE_CONTACT_FRICTION, 0.005, 0.0001], priority=1
         )
         pot = builder.add_free_object("object0", pos=POT_START, geoms=_pot_body_geoms())
         pot.mass, pot.inertia, pot.ipos = POT_BODY_MASS, list(POT_INERTIA), [0.0, 0.0, 0.0]

@@ -29,7 +29,6 @@ from bidexhands.scene import HandMount, Scene, SceneBuilder
 from bidexhands.tasks.base import HandState, Outcome
 from bidexhands.tasks.containers import (
     ContainerTask,
-    add_finger_points,
     add_root_velocity,
     at_hull_mass,
     container_cfg,
@@ -141,13 +140,7 @@ def lid_geoms() -> list[dict]:
 @dataclass
 class SwingCup(ContainerTask):
     def build(self, builder: SceneBuilder) -> None:
-        builder.add_static(
-            "table",
-            type=mujoco.mjtGeom.mjGEOM_BOX,
-            size=list(TABLE_HALF),
-            pos=list(TABLE_CENTRE),
-            rgba=[0.55, 0.45, 0.35, 1.0],
-        )
+        builder.add_table(TABLE_HALF, TABLE_CENTRE)
         cup = builder.add_free_object("object0", pos=CUP_START, geoms=cup_geoms())
         cup.quat = list(CUP_QUAT)
         add_root_velocity(builder, "object0")
@@ -161,7 +154,7 @@ class SwingCup(ContainerTask):
         )
         for i, geom in enumerate(lid_geoms()):
             lid.add_geom(name=f"cup_lid_geom{i}", **geom_bits(**geom))
-        add_finger_points(builder)
+        builder.add_finger_points()
 
     def bind(self, scene: Scene, num_envs: int, device: torch.device) -> None:
         super().bind(scene, num_envs, device)
