@@ -86,6 +86,7 @@ class BiDexHandsEnv(MultiAgentEnv):
         self.physics = make_physics(backend, scene.model, num_envs, substeps, device, num_threads)
         task.bind(scene, num_envs, device)
         self.safety = task.safety
+        self.stats = EpisodeStats(num_envs, device, with_cost=self.safety is not None)
         self._moving = len(scene.hands[0].base_dof) > 0
         self.base_control = self._base_control(task) if self._moving else None
         self._index(scene, device)
@@ -114,7 +115,7 @@ class BiDexHandsEnv(MultiAgentEnv):
             device=device,
             max_episode_steps=task.max_episode_steps,
             has_costs=self.safety is not None,
-            info_keys=("episode_return", "episode_length", *self._cost_keys(), "success"),
+            info_keys=(*self.stats.keys, "success"),
             metadata={
                 "control_dt": scene.control_dt,
                 "substeps": substeps,
@@ -127,7 +128,6 @@ class BiDexHandsEnv(MultiAgentEnv):
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
         self.generator = torch.Generator()
-        self.stats = EpisodeStats(num_envs, device, with_cost=self.safety is not None)
         self.t = torch.zeros(num_envs, dtype=torch.long, device=device)
         self.succeeded = torch.zeros(num_envs, dtype=torch.bool, device=device)
         self.prev_actions = torch.zeros(num_envs, 2, n_act[0], device=device)  # (copy, hand, action)
@@ -144,9 +144,6 @@ class BiDexHandsEnv(MultiAgentEnv):
                 name = AGENTS[h] if whole else f"{AGENTS[h]}_" + "_".join(PART_NAMES[p] for p in agent)
                 parts[name] = (h, [d for p in agent for d in dims[p]])
         return parts
-
-    def _cost_keys(self) -> tuple[str, ...]:
-        return ("episode_cost",) if self.safety is not None else ()
 
     def _cost_metadata(self) -> dict:
         """A safe task's cost limit with its source, and the cost's definition (baselines read
