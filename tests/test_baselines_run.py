@@ -220,7 +220,8 @@ def test_config_layers_apply_in_order(tmp_path):
     assert tuned.train.clip == 0.05 and tuned.train.ppo_epoch == 15  # HARL's tuned HalfCheetah 2x3
 
 
-# numEnvs of each task's cfg (PKU-MARL/DexterousHands bidexhands/cfg/<Task>.yaml, e255ebd):
+# numEnvs of each task's cfg (PKU-MARL/DexterousHands bidexhands/cfg/<Task>.yaml, e255ebd; the second
+# ten from dc41afd):
 # process_marl.py makes it the MARL runner's n_rollout_threads
 BIDEXHANDS_NUM_ENVS = {
     "ShadowHandOver": 128,
@@ -233,6 +234,16 @@ BIDEXHANDS_NUM_ENVS = {
     "ShadowHandDoorOpenOutward": 128,
     "ShadowHandDoorCloseInward": 256,
     "ShadowHandDoorCloseOutward": 256,
+    "ShadowHandPushBlock": 128,
+    "ShadowHandBlockStack": 256,
+    "ShadowHandReOrientation": 128,
+    "ShadowHandGraspAndPlace": 128,
+    "ShadowHandSwitch": 128,
+    "ShadowHandPen": 128,
+    "ShadowHandScissors": 128,
+    "ShadowHandBottleCap": 256,
+    "ShadowHandSwingCup": 128,
+    "ShadowHandKettle": 128,
 }
 
 
