@@ -58,6 +58,31 @@ def rot_dist(q, g) -> float:
     return 2.0 * math.asin(min(1.0, float(np.linalg.norm(qmul(q, qconj(g))[1:]))))
 
 
+def cfg_values(c) -> tuple:
+    """A task's `Published` cfg in the order of the env blocks of upstream's
+    cfg/ShadowHand<Task>.yaml: episodeLength, resetPositionNoise, resetDofPosRandomInterval,
+    distRewardScale, rotRewardScale, rotEps, actionPenaltyScale, reachGoalBonus, fallDistance,
+    fallPenalty, successTolerance, maxConsecutiveSuccesses, transition_scale, orientation_scale,
+    objectType."""
+    return (
+        c.episode_length,
+        c.reset_position_noise,
+        c.reset_dof_pos_noise,
+        c.dist_reward_scale,
+        c.rot_reward_scale,
+        c.rot_eps,
+        c.action_penalty_scale,
+        c.reach_goal_bonus,
+        c.fall_distance,
+        c.fall_penalty,
+        c.success_tolerance,
+        c.max_consecutive_successes,
+        c.transition_scale,
+        c.orientation_scale,
+        c.object_type,
+    )
+
+
 def set_qpos(env, world: int, edits: dict[int, float]) -> None:
     """Write qpos entries of one copy (zero velocity) and recompute its sensors."""
     r = env.physics.read()

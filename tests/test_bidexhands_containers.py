@@ -22,6 +22,7 @@ pytest.importorskip("gymnasium_robotics")
 import mujoco  # noqa: E402
 from bidexhands_helpers import (  # noqa: E402
     axis_angle,
+    cfg_values,
     euler_zyx,
     mjdata,
     qmul,
@@ -116,23 +117,7 @@ SIZES = {"ShadowHandBottleCap": (221, 420), "ShadowHandSwingCup": (218, 417), "S
 def test_published_constants_and_hand_poses(task):
     spec = FACTORIES[task]()
     c = spec.cfg
-    ours = (
-        c.episode_length,
-        c.reset_position_noise,
-        c.reset_dof_pos_noise,
-        c.dist_reward_scale,
-        c.rot_reward_scale,
-        c.rot_eps,
-        c.action_penalty_scale,
-        c.reach_goal_bonus,
-        c.fall_distance,
-        c.fall_penalty,
-        c.success_tolerance,
-        c.max_consecutive_successes,
-        c.transition_scale,
-        c.orientation_scale,
-        c.object_type,
-    )
+    ours = cfg_values(c)
     assert ours == CFG[task]
     assert c.reset_rotation_noise == 0.0 and c.reset_dof_vel_noise == 0.0
     assert spec.max_episode_steps == CFG[task][0] and spec.dof_noise == 0.0
