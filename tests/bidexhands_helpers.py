@@ -109,6 +109,17 @@ def mjdata(env, world: int = 0) -> tuple[mujoco.MjModel, mujoco.MjData]:
     return model, data
 
 
+def upstream_finger_points(model, data) -> np.ndarray:
+    """(2 hands, 5 fingers, 3): upstream's finger points, rigid bodies 7, 11, 15, 20, 25 (+ 26 for
+    hand1), the distal links, + R (0, 0, 0.02), from a forwarded MjData."""
+    points = np.zeros((2, 5, 3))
+    for h, prefix in enumerate(("hand0_", "hand1_")):
+        for f, name in enumerate(("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")):
+            b = model.body(f"{prefix}robot0:{name}").id
+            points[h, f] = data.xpos[b] + data.xmat[b].reshape(3, 3) @ np.array([0.0, 0.0, 0.02])
+    return points
+
+
 def contact_frictions(model, data, first: str, second: str) -> set[float]:
     """Sliding frictions of the contacts between geoms whose names start with `first` and `second`."""
     found = set()

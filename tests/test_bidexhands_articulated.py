@@ -22,7 +22,7 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
-from bidexhands_helpers import axis_angle, euler_zyx, mjdata, qrot, set_qpos, xyzw  # noqa: E402
+from bidexhands_helpers import axis_angle, euler_zyx, mjdata, qrot, set_qpos, upstream_finger_points, xyzw  # noqa: E402
 
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
@@ -200,11 +200,7 @@ def test_finger_points_are_upstreams():
     env = make("ShadowHandPen")
     model, data = mjdata(env)
     fingers = env.task.finger_pos(env.physics.read())[0].double().numpy()
-    for h, prefix in enumerate(("hand0_", "hand1_")):
-        for f, name in enumerate(("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")):
-            b = model.body(f"{prefix}robot0:{name}").id
-            expected = data.xpos[b] + data.xmat[b].reshape(3, 3) @ np.array([0.0, 0.0, 0.02])
-            assert np.allclose(fingers[h, f], expected, atol=1e-5)
+    assert np.allclose(fingers, upstream_finger_points(model, data), atol=1e-5)
 
 
 def put_fingers(env, r, world: int, points, distances) -> None:

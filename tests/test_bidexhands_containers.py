@@ -30,6 +30,7 @@ from bidexhands_helpers import (  # noqa: E402
     rot_dist,
     same_rotation,
     set_qpos,
+    upstream_finger_points,
     xyzw,
 )
 
@@ -45,7 +46,6 @@ FACTORIES = {
     "ShadowHandKettle": shadow_hand_kettle,
 }
 PREFIXES = ("hand0_", "hand1_")
-FINGERS = ("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")
 
 
 def make(task: str, num_envs: int = 2) -> BiDexHandsEnv:
@@ -155,10 +155,7 @@ def test_palm_and_finger_points_are_upstreams():
         palm = model.body(prefix + "robot0:palm").id
         expected = data.xpos[palm] + data.xmat[palm].reshape(3, 3) @ np.array([0.0, -0.02, 0.08])
         assert np.allclose(palms[h], expected, atol=1e-5)
-        for f, name in enumerate(FINGERS):
-            b = model.body(f"{prefix}robot0:{name}").id
-            expected = data.xpos[b] + data.xmat[b].reshape(3, 3) @ np.array([0.0, 0.0, 0.02])
-            assert np.allclose(fingers[h, f], expected, atol=1e-5)
+    assert np.allclose(fingers, upstream_finger_points(model, data), atol=1e-5)
 
 
 # -- ShadowHandBottleCap ---------------------------------------------------------------------

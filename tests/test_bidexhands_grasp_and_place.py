@@ -7,6 +7,7 @@ sensor values the task reads.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -17,7 +18,16 @@ pytest.importorskip("mujoco")
 pytest.importorskip("gymnasium_robotics")
 
 import mujoco  # noqa: E402
-from bidexhands_helpers import axis_angle, euler_zyx, mjdata, qmul, qrot, same_rotation, xyzw  # noqa: E402
+from bidexhands_helpers import (  # noqa: E402
+    axis_angle,
+    euler_zyx,
+    mjdata,
+    qmul,
+    qrot,
+    same_rotation,
+    upstream_finger_points,
+    xyzw,
+)
 
 import envs  # noqa: E402
 from bidexhands.env import BiDexHandsEnv  # noqa: E402
@@ -63,25 +73,7 @@ LINK_QUAT = euler_zyx(math.pi / 2, 0.0, -math.pi / 2)  # mobility.urdf joint_1 r
 def test_published_constants_and_hand_poses():
     task = shadow_hand_grasp_and_place()
     c = task.cfg
-    ours = (
-        c.episode_length,
-        c.reset_position_noise,
-        c.reset_rotation_noise,
-        c.reset_dof_pos_noise,
-        c.reset_dof_vel_noise,
-        c.dist_reward_scale,
-        c.rot_reward_scale,
-        c.rot_eps,
-        c.action_penalty_scale,
-        c.reach_goal_bonus,
-        c.fall_distance,
-        c.fall_penalty,
-        c.success_tolerance,
-        c.max_consecutive_successes,
-        c.object_type,
-        c.transition_scale,
-        c.orientation_scale,
-    )
+    ours = dataclasses.astuple(c)  # Published's fields in order, as CFG lists them
     assert ours == CFG
     assert task.max_episode_steps == 500 and task.dof_noise == 0.0
     assert task.hand_point == "palm"  # T:820, 841: right_hand_pos / left_hand_pos, the palm points
@@ -163,11 +155,7 @@ def test_finger_points_are_upstreams():
     env.reset()
     model, data = mjdata(env)
     fingers = env.task.finger_pos(env.physics.read())[0].double().numpy()
-    for h, prefix in enumerate(("hand0_", "hand1_")):
-        for f, name in enumerate(("ffdistal", "mfdistal", "rfdistal", "lfdistal", "thdistal")):
-            b = model.body(f"{prefix}robot0:{name}").id
-            expected = data.xpos[b] + data.xmat[b].reshape(3, 3) @ np.array([0.0, 0.0, 0.02])
-            assert np.allclose(fingers[h, f], expected, atol=1e-5)
+    assert np.allclose(fingers, upstream_finger_points(model, data), atol=1e-5)
 
 
 def test_reward_termination_and_success_on_hand_set_states():

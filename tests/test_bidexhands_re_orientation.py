@@ -5,6 +5,7 @@ bidexhands/tasks/shadow_hand_re_orientation.py (T:) and bidexhands/cfg/ShadowHan
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -54,25 +55,7 @@ GOALS = OBJECT_STARTS - np.array([0.0, 0.0, 0.04])
 def test_published_constants_and_hand_poses():
     task = shadow_hand_re_orientation()
     c = task.cfg
-    ours = (
-        c.episode_length,
-        c.reset_position_noise,
-        c.reset_rotation_noise,
-        c.reset_dof_pos_noise,
-        c.reset_dof_vel_noise,
-        c.dist_reward_scale,
-        c.rot_reward_scale,
-        c.rot_eps,
-        c.action_penalty_scale,
-        c.reach_goal_bonus,
-        c.fall_distance,
-        c.fall_penalty,
-        c.success_tolerance,
-        c.max_consecutive_successes,
-        c.object_type,
-        c.transition_scale,
-        c.orientation_scale,
-    )
+    ours = dataclasses.astuple(c)  # Published's fields in order, as CFG lists them
     assert ours == CFG
     assert task.max_episode_steps == 600 and task.dof_noise == 0.2
     for mount, (pos, euler) in zip(task.mounts, MOUNTS, strict=True):
