@@ -221,3 +221,23 @@ def test_results_share_memory_with_jax_on_cpu(env3m):
     array = jnp.arange(6, dtype=jnp.float32).reshape(2, 3)
     tensor = env3m._torch(array)
     assert tensor.data_ptr() == array.unsafe_buffer_pointer()
+
+
+def test_episode_statistics_sum_each_episodes_mean_rewards(env3m):
+    """`episode_return` is the sum over the episode's steps of the mean reward over agents and
+    `episode_length` its step count (EpisodeStats' definition; SMAX keeps them inside its
+    jitted step), summed here by hand from the rewards each step returned."""
+    timestep = env3m.reset(seed=3)
+    generator = torch.Generator().manual_seed(3)
+    returns, lengths = np.zeros(NUM_ENVS), np.zeros(NUM_ENVS)
+    checked = 0
+    for _ in range(150):
+        timestep = env3m.step(envs.random_actions(env3m.spec, timestep.action_mask, generator))
+        returns += np.mean([timestep.reward[a].numpy() for a in env3m.spec.agents], axis=0)
+        lengths += 1
+        for i in np.flatnonzero(timestep.done.numpy()):
+            assert timestep.info["episode_return"][i].item() == pytest.approx(returns[i], abs=1e-5)
+            assert timestep.info["episode_length"][i].item() == lengths[i]
+            returns[i] = lengths[i] = 0
+            checked += 1
+    assert checked >= NUM_ENVS

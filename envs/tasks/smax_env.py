@@ -1,14 +1,17 @@
 """`SmaxEnv`: JaxMARL's SMAX as a natively batched suite env.
 
-All copies step together in one jitted, vmapped call (`envs.tasks.smax_jax`) and the
-results reach torch through DLPack, without a copy when JAX and torch share the
-device (the CPU, or the same CUDA GPU). `render(i)` draws copy i from above with
+All copies step together in one jitted, vmapped call (`envs.tasks.smax_jax`), episode
+statistics included, and the results reach torch without a copy when JAX and torch share
+the device: on the CPU through numpy's buffer protocol (a few microseconds, DLPack's
+export costs several times that), on a CUDA GPU through DLPack. `render(i)` draws copy i from above with
 matplotlib (what JaxMARL's visualiser shows: units, teams, attacks; plus health bars).
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,10 +22,14 @@ import numpy as np
 import torch
 
 from envs.core import MultiAgentEnv
-from envs.episodes import EpisodeStats
 from envs.spec import EnvSpec
-from envs.tasks.smax_jax import BOOL_FIELDS, FLOAT_FIELDS, programs, strong_types
+from envs.tasks.smax_jax import INFO_KEYS, programs, strong_types
 from envs.timestep import TimeStep
+
+# JAX's CPU results reach torch as read-only numpy views of its buffers, and torch warns once
+# that its tensor cannot be read-only. They are as writable as DLPack's (which shares the
+# buffer too): nothing of JAX's reads a step's results again.
+warnings.filterwarnings("ignore", "The given NumPy array is not writable", UserWarning, re.escape(__name__))
 
 
 class SmaxEnv(MultiAgentEnv):
@@ -65,7 +72,7 @@ class SmaxEnv(MultiAgentEnv):
             # SMAX checks its time limit before counting the step that reaches it.
             max_episode_steps=int(env.max_steps) + 1,
             has_action_masks=True,
-            info_keys=("win", "episode_return", "episode_length"),
+            info_keys=INFO_KEYS,
             metadata={
                 "map_name": map_name,
                 "jaxmarl_agents": tuple(env.agents),
@@ -76,14 +83,19 @@ class SmaxEnv(MultiAgentEnv):
         )
         super().__init__(spec, seed=seed, validate_actions=validate_actions)
         self.jax_device = _jax_device(spec.device)
-        self.stats = EpisodeStats(num_envs, spec.device)
+        self._jax_on_cpu = self.jax_device.platform == "cpu"
+        # results read as numpy views on the host: the cheapest way to many small tensors
+        self._host_views = self._jax_on_cpu and spec.device.type == "cpu"
         self._keys: jax.Array | None = None
         self._states: Any = None
+        self._totals: jax.Array | None = None  # running episode return and length, (2, envs)
         n, a = num_envs, len(agents)
-        obs_dim, state_dim = env.obs_size, env.state_size
-        self._float_shapes = ((a, n, obs_dim), (a, n, obs_dim), (n, state_dim), (n, state_dim), (a, n))
-        actions = spec.action_spaces[agents[0]].n
-        self._bool_shapes = ((a, n, actions), (a, n, actions), (n,), (n,), (n,))
+        obs, state, actions = (n, env.obs_size), (n, env.state_size), (n, spec.action_spaces[agents[0]].n)
+        # `smax_jax.pack`'s order, one piece per agent for the per-agent fields
+        self._float_layout = _layout(
+            [obs] * a + [obs] * a + [state, state] + [(n,)] * a + [(n,)] * len(INFO_KEYS)
+        )
+        self._bool_layout = _layout([actions] * a + [actions] * a + [(n,), (n,)])
 
     def _reset(self, seed: int | None) -> TimeStep:
         if seed is None and self._keys is None:
@@ -91,18 +103,21 @@ class SmaxEnv(MultiAgentEnv):
         if seed is not None:
             seeds = jnp.arange(self.spec.num_envs, dtype=jnp.uint32) + np.uint32(seed)
             self._keys = jax.device_put(jax.vmap(jax.random.PRNGKey)(seeds), self.jax_device)
-        self._keys, self._states, *buffers = self.programs.reset(self._keys)
-        return self._timestep(buffers, {"win": self._nan(), **self.stats.reset()})
+        self._keys, self._states, self._totals, *buffers = self.programs.reset(self._keys)
+        return self._timestep(*buffers)
 
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
         stacked = torch.stack([actions[a] for a in self.spec.agents], dim=1).to(torch.int32)
-        if self.jax_device.platform == "cpu" and stacked.device.type != "cpu":
-            stacked = stacked.cpu()
-        jax_actions = jax.dlpack.from_dlpack(stacked)  # on the tensor's device
-        if jax_actions.devices() != {self.jax_device}:
-            jax_actions = jax.device_put(jax_actions, self.jax_device)
-        self._keys, self._states, *buffers = self.programs.step(self._keys, self._states, jax_actions)
-        return self._timestep(buffers, None)
+        if self._jax_on_cpu:  # a jitted call takes numpy input more cheaply than a JAX array
+            jax_actions = stacked.numpy() if stacked.device.type == "cpu" else stacked.cpu().numpy()
+        else:
+            jax_actions = jax.dlpack.from_dlpack(stacked)  # on the tensor's device
+            if jax_actions.devices() != {self.jax_device}:
+                jax_actions = jax.device_put(jax_actions, self.jax_device)
+        self._keys, self._states, self._totals, *buffers = self.programs.step(
+            self._keys, self._states, self._totals, jax_actions
+        )
+        return self._timestep(*buffers)
 
     @property
     def jax_state(self) -> Any:
@@ -119,8 +134,7 @@ class SmaxEnv(MultiAgentEnv):
         if self._keys is None:
             raise RuntimeError(f"{self.spec.name}: call reset() before set_jax_state()")
         self._states = jax.device_put(strong_types(states), self.jax_device)
-        _, _, *buffers = self.programs.observe(self._states)
-        timestep = self._timestep(buffers, {key: self._nan() for key in self.spec.info_keys})
+        timestep = self._timestep(*self.programs.observe(self._states, self._totals))
         self._action_mask = timestep.action_mask
         return timestep
 
@@ -138,38 +152,37 @@ class SmaxEnv(MultiAgentEnv):
         world = jax.device_get(jax.tree.map(lambda x: x[index], self._states.state))
         return draw_smax(self.jax_env, world, self.spec.name, width, height)
 
-    def _timestep(self, buffers: list[jax.Array], reset_info: dict[str, torch.Tensor] | None) -> TimeStep:
-        """Hand a batch to torch; `reset_info` is given for resets, None after a step."""
-        agents = self.spec.agents
-        floats, bools = (self._torch(x) for x in buffers)
-        f = dict(zip(FLOAT_FIELDS, _split(floats, self._float_shapes), strict=True))
-        b = dict(zip(BOOL_FIELDS, _split(bools, self._bool_shapes), strict=True))
-        rewards = {a: f["reward"][i] for i, a in enumerate(agents)}
-        if reset_info is None:
-            done = b["terminated"] | b["truncated"]
-            info = {"win": torch.where(done, b["win"].float(), self._nan())}
-            info.update(self.stats.update(rewards, done))
-        else:
-            info = reset_info
+    def _timestep(self, floats: jax.Array, bools: jax.Array) -> TimeStep:
+        """A TimeStep of views into the two buffers a program returned (`smax_jax.pack`)."""
+        agents, a = self.spec.agents, len(self.spec.agents)
+        f = self._pieces(floats, self._float_layout)
+        b = self._pieces(bools, self._bool_layout)
         return TimeStep(
-            obs={a: f["obs"][i] for i, a in enumerate(agents)},
-            state=f["state"],
-            reward=rewards,
-            terminated=b["terminated"],
-            truncated=b["truncated"],
-            final_obs={a: f["final_obs"][i] for i, a in enumerate(agents)},
-            final_state=f["final_state"],
-            action_mask={a: b["avail"][i] for i, a in enumerate(agents)},
-            info=info,
-            final_action_mask={a: b["final_avail"][i] for i, a in enumerate(agents)},
+            obs=dict(zip(agents, f[:a], strict=True)),
+            state=f[2 * a],
+            reward=dict(zip(agents, f[2 * a + 2 : 3 * a + 2], strict=True)),
+            terminated=b[2 * a],
+            truncated=b[2 * a + 1],
+            final_obs=dict(zip(agents, f[a : 2 * a], strict=True)),
+            final_state=f[2 * a + 1],
+            action_mask=dict(zip(agents, b[:a], strict=True)),
+            info=dict(zip(INFO_KEYS, f[3 * a + 2 :], strict=True)),
+            final_action_mask=dict(zip(agents, b[a : 2 * a], strict=True)),
         )
 
-    def _torch(self, array: jax.Array) -> torch.Tensor:
-        tensor = torch.from_dlpack(array)  # shares the buffer
-        return tensor if tensor.device == self.spec.device else tensor.to(self.spec.device)
+    def _pieces(self, array: jax.Array, layout: Layout) -> list[torch.Tensor]:
+        """The tensors laid out in a flat buffer, sharing its memory where devices allow."""
+        if self._host_views:  # numpy views cost a fraction of torch's slicing
+            host = np.asarray(array)
+            return [torch.from_numpy(host[i:j].reshape(shape)) for i, j, shape in layout]
+        flat = self._torch(array)
+        return [flat[i:j].view(shape) for i, j, shape in layout]
 
-    def _nan(self) -> torch.Tensor:
-        return torch.full((self.spec.num_envs,), float("nan"), device=self.spec.device)
+    def _torch(self, array: jax.Array) -> torch.Tensor:
+        """`array` as a tensor on the spec's device, sharing JAX's buffer where it can."""
+        # on the CPU a zero-copy numpy view, a few times cheaper than a DLPack export
+        tensor = torch.from_numpy(np.asarray(array)) if self._jax_on_cpu else torch.from_dlpack(array)
+        return tensor if tensor.device == self.spec.device else tensor.to(self.spec.device)
 
 
 TEAM_COLOURS = ("#1f5fbf", "#c8322d")  # allies, enemies
@@ -235,10 +248,17 @@ def draw_smax(env: Any, world: Any, title: str, width: int, height: int) -> np.n
     return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
 
 
-def _split(flat: torch.Tensor, shapes: tuple[tuple[int, ...], ...]) -> list[torch.Tensor]:
-    """Contiguous views of `flat`, one per shape (the layout `smax_jax._batched` packs)."""
-    sizes = [int(np.prod(shape)) for shape in shapes]
-    return [part.view(shape) for part, shape in zip(flat.split(sizes), shapes, strict=True)]
+Layout = tuple[tuple[int, int, tuple[int, ...]], ...]
+
+
+def _layout(shapes: list[tuple[int, ...]]) -> Layout:
+    """(start, stop, shape) of each piece packed one after another into a flat buffer."""
+    layout, start = [], 0
+    for shape in shapes:
+        stop = start + int(np.prod(shape))
+        layout.append((start, stop, shape))
+        start = stop
+    return tuple(layout)
 
 
 def _jax_device(device: torch.device) -> jax.Device:

@@ -9,6 +9,12 @@ Keys: copy i starts from `PRNGKey(seed + i)`; a reset splits it as
 `key, sub = split(key)` and resets with `sub`, a step as
 `key, step_key, reset_key = split(key, 3)`.
 
+Episode statistics are kept inside the programs too: a `(2, envs)` float32 carry of each
+copy's running team return (the sum over steps of the mean reward over agents, as
+`envs.episodes.EpisodeStats` defines it) and length, reported where an episode ends.
+A step's results leave JAX as one float32 and one bool buffer (`pack`), so the Python
+side of a step is a couple of conversions and views, whatever the number of agents.
+
 Programs are cached per map and options, so every env of the same task in a process
 shares one compilation (per `num_envs`).
 """
@@ -40,15 +46,40 @@ class Batch(NamedTuple):
 
 
 class SmaxPrograms:
-    """`reset(keys)`, `step(keys, states, actions)` and `observe(states)`, all batched and
-    jitted, each returning `(keys, states, floats, bools)` (see `_batched`; `observe`
-    returns no keys)."""
+    """Batched, jitted programs over all copies:
+
+    - `reset(keys) -> (keys, states, totals, floats, bools)`;
+    - `step(keys, states, totals, actions) -> (keys, states, totals, floats, bools)`;
+    - `observe(states, totals) -> (floats, bools)`, for states set by hand (no episode ends).
+
+    `actions` is `(envs, agents)` int32 (a numpy array is fine: passing host data straight to
+    a jitted call is cheaper than making a JAX array of it first); `totals` is the
+    `(2, envs)` episode statistics carry; `floats`/`bools` are `pack`'s buffers.
+    """
 
     def __init__(self, map_name: str, **smax_kwargs: Any):
         self.env = HeuristicEnemySMAX(scenario=map_name_to_scenario(map_name), **smax_kwargs)
-        self.reset = _batched(self._reset_one)
-        self.step = _batched(self._step_one)
-        self.observe = _batched(lambda state: ((), state, self._observe_one(state)))
+        self.reset = jax.jit(self._reset_all)
+        self.step = jax.jit(self._step_all)
+        self.observe = jax.jit(self._observe_all)
+
+    def _reset_all(self, keys: jax.Array):
+        keys, states, batch = jax.vmap(self._reset_one)(keys)
+        totals = jnp.zeros((2, keys.shape[0]), jnp.float32)
+        return keys, states, totals, *pack(batch, _no_info(keys.shape[0]))
+
+    def _step_all(self, keys: jax.Array, states: Any, totals: jax.Array, actions: jax.Array):
+        keys, states, batch = jax.vmap(self._step_one)(keys, states, actions)
+        done = batch.terminated | batch.truncated
+        totals = totals + jnp.stack([batch.reward.mean(axis=1), jnp.ones_like(totals[1])])
+        nan = jnp.float32(jnp.nan)
+        info = jnp.where(done, jnp.concatenate([batch.win.astype(jnp.float32)[None], totals]), nan)
+        totals = jnp.where(done, jnp.float32(0.0), totals)
+        return keys, states, totals, *pack(batch, info)
+
+    def _observe_all(self, states: Any, totals: jax.Array):
+        batch = jax.vmap(self._observe_one)(states)
+        return pack(batch, _no_info(totals.shape[1]))
 
     def _observe_one(self, state: Any) -> Batch:
         env = self.env
@@ -132,21 +163,24 @@ def strong_types(tree: Any) -> Any:
 
 
 FLOAT_FIELDS = ("obs", "final_obs", "state", "final_state", "reward")
-BOOL_FIELDS = ("avail", "final_avail", "terminated", "truncated", "win")
+BOOL_FIELDS = ("avail", "final_avail", "terminated", "truncated")
+INFO_KEYS = ("win", "episode_return", "episode_length")  # float rows after FLOAT_FIELDS
+PER_AGENT = frozenset({"obs", "final_obs", "avail", "final_avail", "reward"})
 
 
-def _batched(fn):
-    """`jit(vmap(fn))` for `fn -> (key, state, Batch)`, returning `(key, state, floats,
-    bools)`: the batch's fields (per-agent ones agent-major) flattened into one float32
-    and one bool buffer, so that handing them to torch takes two DLPack calls, not nine."""
+def _no_info(num_envs: int) -> jax.Array:
+    return jnp.full((len(INFO_KEYS), num_envs), jnp.nan, jnp.float32)
 
-    def run(*args):
-        key, state, batch = jax.vmap(fn)(*args)
-        per_agent = ("obs", "final_obs", "avail", "final_avail", "reward")
-        swap = {f: jnp.swapaxes(getattr(batch, f), 0, 1) for f in per_agent}
-        batch = batch._replace(**swap)
-        floats = jnp.concatenate([getattr(batch, f).astype(jnp.float32).ravel() for f in FLOAT_FIELDS])
-        bools = jnp.concatenate([getattr(batch, f).astype(jnp.bool_).ravel() for f in BOOL_FIELDS])
-        return key, state, floats, bools
 
-    return jax.jit(run)
+def pack(batch: Batch, info: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The batch's fields (per-agent ones agent-major, so that agent i's block is contiguous)
+    and the `(len(INFO_KEYS), envs)` info rows, flattened into one float32 and one bool
+    buffer: handing a step to torch takes two conversions, not one per agent and field."""
+
+    def flat(field: str) -> jax.Array:
+        value = getattr(batch, field)
+        return (jnp.swapaxes(value, 0, 1) if field in PER_AGENT else value).ravel()
+
+    floats = jnp.concatenate([*(flat(f).astype(jnp.float32) for f in FLOAT_FIELDS), info.ravel()])
+    bools = jnp.concatenate([flat(f).astype(jnp.bool_) for f in BOOL_FIELDS])
+    return floats, bools
