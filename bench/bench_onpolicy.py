@@ -5,6 +5,10 @@ iteration spent collecting and updating, for HAPPO on `mamujoco/HalfCheetah-2x3`
 copies (HARL's tuned config: 200-step rollouts, 15 epochs, clip 0.05, 1 minibatch, hidden
 [128, 128, 128], 1 torch thread) and on `mpe2/simple_spread` with 32 copies.
 
+`smax`: the same figures for MAPPO on `smax/3m` (the SMAX family's HARL SMAC settings:
+160-step rollouts, hidden [64, 64, 64]) with 64 and 1,024 copies: what SMAX's speed is
+worth once the learner's own work is counted.
+
 `harl`: the same HalfCheetah 2x3 configuration for 300k env steps per seed (3 seeds),
 evaluating like HARL (40 episodes on 20 copies every 25 iterations), for HAPPO and MAPPO,
 beside the HARL figures measured on a machine of this kind (from the issue): HAPPO 652
@@ -12,6 +16,7 @@ env steps/s overall (about 800 without evaluation), evaluation return about 1,10
 steps; MAPPO 706 env steps/s, about 1,200 at 300k.
 
     python bench/bench_onpolicy.py throughput --out bench/results/onpolicy_throughput.json
+    python bench/bench_onpolicy.py smax --out bench/results/onpolicy_smax.json
     python bench/bench_onpolicy.py harl --seeds 0 1 2 --out bench/results/onpolicy_harl.json
 """
 
@@ -51,30 +56,32 @@ def train(task: str, algo: str, seed: int, steps: int, overrides: list[str], out
     return summary
 
 
+NO_EVAL = ["eval.interval=0", "eval.episodes=1", "eval.num_envs=1"]
+# (task, algorithm, copies, overrides) per mode
+THROUGHPUT_CASES = {
+    "throughput": [
+        ("mamujoco/HalfCheetah-2x3", "happo", 8, NO_EVAL),
+        ("mpe2/simple_spread", "happo", 32, [*NO_EVAL, "rollout.length=100"]),
+    ],
+    "smax": [("smax/3m", "mappo", 64, NO_EVAL), ("smax/3m", "mappo", 1024, NO_EVAL)],
+}
+
+
 def throughput(args: argparse.Namespace) -> dict:
-    cases = [
-        ("mamujoco/HalfCheetah-2x3", 8, ["eval.interval=0", "eval.episodes=1", "eval.num_envs=1"]),
-        (
-            "mpe2/simple_spread",
-            32,
-            ["eval.interval=0", "eval.episodes=1", "eval.num_envs=1", "rollout.length=100"],
-        ),
-    ]
+    """Env steps per second including updates (evaluation off), and the split per iteration."""
     rows = []
-    for task, copies, extra in cases:
+    for task, algo, copies, extra in THROUGHPUT_CASES[args.mode]:
         overrides = [f"num_envs={copies}", "log.tensorboard=false", "log.interval=1000", *extra]
         with tempfile.TemporaryDirectory() as folder:
-            config, _ = resolve("happo", task, task.split("/")[0], overrides=overrides)
+            config, _ = resolve(algo, task, task.split("/")[0], overrides=overrides)
             per_iteration = copies * config.rollout.length
-            summary = train(
-                task, "happo", 0, per_iteration * args.iterations, overrides, Path(folder) / "run"
-            )
+            summary = train(task, algo, 0, per_iteration * args.iterations, overrides, Path(folder) / "run")
         timing = summary["timing_this_session"]
         iterations = summary["iterations"]
         train_s = timing["collect_s"] + timing["update_s"]
         row = {
             "task": task,
-            "algo": "happo",
+            "algo": algo,
             "copies": copies,
             "rollout_length": per_iteration // copies,
             "iterations": iterations,
@@ -84,11 +91,12 @@ def throughput(args: argparse.Namespace) -> dict:
         }
         rows.append(row)
         print(
-            f"{task:<26} copies={copies:<3} {row['env_steps_per_second']:>8,.0f} env steps/s  "
+            f"{task:<26} {algo:<6} copies={copies:<5} {row['env_steps_per_second']:>8,.0f} env steps/s  "
             f"collect {row['collect_s_per_iteration']:.3f} s/iter  update {row['update_s_per_iteration']:.3f} s/iter",
             flush=True,
         )
-    return {"benchmark": "onpolicy_throughput", "results": rows}
+    name = "onpolicy_throughput" if args.mode == "throughput" else f"onpolicy_{args.mode}_throughput"
+    return {"benchmark": name, "results": rows}
 
 
 def harl(args: argparse.Namespace) -> dict:
@@ -153,15 +161,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("mode", choices=["throughput", "harl"], nargs="?", default="throughput")
-    parser.add_argument("--iterations", type=int, default=5, help="throughput: iterations per task")
+    parser.add_argument("mode", choices=[*THROUGHPUT_CASES, "harl"], nargs="?", default="throughput")
+    parser.add_argument(
+        "--iterations",
+        type=int,
+        default=None,
+        help="throughput, smax: iterations per case (default 5; smax 3: 1,024 copies make long ones)",
+    )
     parser.add_argument("--steps", type=int, default=300_000, help="harl: env steps per seed")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--algos", nargs="+", default=["happo", "mappo"], choices=["happo", "mappo"])
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    result = throughput(args) if args.mode == "throughput" else harl(args)
+    if args.iterations is None:
+        args.iterations = 3 if args.mode == "smax" else 5
+    result = harl(args) if args.mode == "harl" else throughput(args)
     write_result(args.out or Path(f"bench/results/onpolicy_{args.mode}.json"), result)
 
 
