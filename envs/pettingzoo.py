@@ -104,6 +104,13 @@ class PettingZooCopy:
                 mask[0] = True
                 self._dead_mask[a] = mask
         self._discrete = {a: isinstance(s, gym.spaces.Discrete) for a, s in action_spaces.items()}
+        self._all_discrete = all(self._discrete.values())
+        # Box observations without masks, as MPE's: `_copy_step` copies them in one comprehension
+        self._plain_obs = not has_masks and all(
+            isinstance(s, gym.spaces.Box) for s in self._raw_obs_spaces.values()
+        )
+        self._obs_dtypes = {a: s.dtype for a, s in obs_spaces.items()}
+        self._flat_obs = all(len(s.shape) == 1 for s in obs_spaces.values())
         self._alive: set[str] = set()
 
     def reset(self, seed: int | None) -> CopyStep:
@@ -113,15 +120,18 @@ class PettingZooCopy:
         return self._copy_step(obs, infos, np.zeros(n, np.float32), self._costs(infos), False, False)
 
     def step(self, actions: dict[str, np.ndarray]) -> CopyStep:
-        env_actions = {
-            a: int(actions[a]) if self._discrete[a] else actions[a]
-            for a in self.spec.agents
-            if a in self._alive
-        }
+        agents = self.spec.agents
+        if self._all_discrete and len(self._alive) == len(agents):  # the common case, in one pass
+            env_actions = {a: int(actions[a]) for a in agents}
+        else:
+            env_actions = {
+                a: int(actions[a]) if self._discrete[a] else actions[a] for a in agents if a in self._alive
+            }
         obs, rewards, terminations, truncations, infos = self.env.step(env_actions)
-        for agent in list(self._alive):
-            if terminations.get(agent, False) or truncations.get(agent, False):
-                self._alive.discard(agent)
+        if any(terminations.values()) or any(truncations.values()):
+            for agent in list(self._alive):
+                if terminations.get(agent, False) or truncations.get(agent, False):
+                    self._alive.discard(agent)
         ended = not self._alive
         truncated = ended and any(truncations.values())
         reward = np.array([rewards.get(a, 0.0) for a in self.spec.agents], np.float32)
@@ -159,9 +169,15 @@ class PettingZooCopy:
         terminated: bool,
         truncated: bool,
     ) -> CopyStep:
+        agents = self.spec.agents
+        if self._plain_obs and len(obs) == len(agents):  # every agent observed, no masks
+            dtypes = self._obs_dtypes
+            # copies: the env may reuse its buffers
+            agent_obs = {a: np.array(obs[a], dtype=dtypes[a]) for a in agents}
+            return self._finish_step(agent_obs, infos, reward, cost, terminated, truncated, None)
         agent_obs = {}
         masks = {} if self.spec.has_action_masks else None
-        for a in self.spec.agents:
+        for a in agents:
             value = obs.get(a)
             if value is None:  # the agent has left the episode
                 agent_obs[a] = self._zero_obs[a].copy()
@@ -179,10 +195,24 @@ class PettingZooCopy:
                 ].copy()  # left at this step while others play on: no choice any more
             # (at the episode's end the env's own masks stay: they are its final step's, `final_action_mask`)
             agent_obs[a] = self._flatten_obs(a, value)
+        return self._finish_step(agent_obs, infos, reward, cost, terminated, truncated, masks)
+
+    def _finish_step(
+        self,
+        agent_obs: dict[str, np.ndarray],
+        infos: ObsDict,
+        reward: np.ndarray,
+        cost: np.ndarray | None,
+        terminated: bool,
+        truncated: bool,
+        masks: dict[str, np.ndarray] | None,
+    ) -> CopyStep:
+        """The state and info keys beside the copy's observations."""
         if self._has_state:
             state = np.array(self.env.state(), dtype=self.spec.state_space.dtype).reshape(-1)
         else:
-            state = np.concatenate([o.reshape(-1) for o in agent_obs.values()])
+            parts = agent_obs.values() if self._flat_obs else [o.reshape(-1) for o in agent_obs.values()]
+            state = np.concatenate(list(parts))
         info = {}
         for key in self.spec.info_keys:
             values = [i[key] for i in infos.values() if key in i]

@@ -104,7 +104,8 @@ class VectorEnv(MultiAgentEnv):
             return self._collate_one(steps[0])
 
         def tensor(arrays: list[np.ndarray]) -> torch.Tensor:
-            t = torch.from_numpy(arrays[0][None] if one else np.stack(arrays))
+            # np.array stacks equal-shaped arrays in C, several times faster than np.stack
+            t = torch.from_numpy(arrays[0][None] if one else np.array(arrays))
             return t.to(spec.device) if to_device else t
 
         obs = {a: tensor([s.obs[a] for s in steps]) for a in agents}
@@ -121,16 +122,18 @@ class VectorEnv(MultiAgentEnv):
         else:
             final_obs, final_state = obs, state
 
-        def columns(rows: list[np.ndarray], names: tuple[str, ...]) -> dict[str, torch.Tensor]:
-            """One (num_envs,) tensor per column of the per-copy rows (per-agent rewards, info)."""
+        def columns(table: np.ndarray, names: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            """One (num_envs,) tensor per row of a (columns, num_envs) table."""
             if to_device:
-                table = torch.from_numpy(np.stack(rows)).to(spec.device)
-                return dict(zip(names, table.unbind(1), strict=True))
-            table = np.ascontiguousarray(np.stack(rows).T)
+                return dict(zip(names, torch.from_numpy(table).to(spec.device).unbind(0), strict=True))
             return {name: torch.from_numpy(table[i]) for i, name in enumerate(names)}
 
-        reward = columns([s.reward for s in steps], agents)
-        cost = columns([s.cost for s in steps], agents) if spec.has_costs else None
+        def per_agent(rows: list[np.ndarray]) -> dict[str, torch.Tensor]:
+            """Per-agent rewards or costs from each copy's row of them."""
+            return columns(np.ascontiguousarray(np.array(rows).T), agents)
+
+        reward = per_agent([s.reward for s in steps])
+        cost = per_agent([s.cost for s in steps]) if spec.has_costs else None
         mask = final_mask = None
         if spec.has_action_masks:
             mask = {a: tensor([s.action_mask[a] for s in steps]) for a in agents}
@@ -150,7 +153,12 @@ class VectorEnv(MultiAgentEnv):
         if to_device:
             terminated, truncated = terminated.to(spec.device), truncated.to(spec.device)
         keys = spec.info_keys
-        info = columns([np.array([s.info.get(k, nan) for k in keys], np.float32) for s in steps], keys)
+        if any(s.info for s in steps):
+            rows = [[s.info.get(k, nan) for k in keys] for s in steps]
+            table = np.ascontiguousarray(np.array(rows, np.float32).T)
+        else:  # most steps: nothing to report
+            table = np.full((len(keys), len(steps)), nan, np.float32)
+        info = columns(table, keys)
         return TimeStep(
             obs=obs,
             state=state,
