@@ -23,7 +23,7 @@ import torch
 
 from envs.core import MultiAgentEnv
 from envs.spec import EnvSpec
-from envs.tasks.smax_jax import INFO_KEYS, programs, strong_types
+from envs.tasks.smax_jax import INFO_KEYS, Results, programs, strong_types
 from envs.timestep import TimeStep
 
 # JAX's CPU results reach torch as read-only numpy views of its buffers, and torch warns once
@@ -89,13 +89,6 @@ class SmaxEnv(MultiAgentEnv):
         self._keys: jax.Array | None = None
         self._states: Any = None
         self._totals: jax.Array | None = None  # running episode return and length, (2, envs)
-        n, a = num_envs, len(agents)
-        obs, state, actions = (n, env.obs_size), (n, env.state_size), (n, spec.action_spaces[agents[0]].n)
-        # `smax_jax.pack`'s order, one piece per agent for the per-agent fields
-        self._float_layout = _layout(
-            [obs] * a + [obs] * a + [state, state] + [(n,)] * a + [(n,)] * len(INFO_KEYS)
-        )
-        self._bool_layout = _layout([actions] * a + [actions] * a + [(n,), (n,)])
 
     def _reset(self, seed: int | None) -> TimeStep:
         if seed is None and self._keys is None:
@@ -103,8 +96,8 @@ class SmaxEnv(MultiAgentEnv):
         if seed is not None:
             seeds = jnp.arange(self.spec.num_envs, dtype=jnp.uint32) + np.uint32(seed)
             self._keys = jax.device_put(jax.vmap(jax.random.PRNGKey)(seeds), self.jax_device)
-        self._keys, self._states, self._totals, *buffers = self.programs.reset(self._keys)
-        return self._timestep(*buffers)
+        self._keys, self._states, self._totals, results = self.programs.reset(self._keys)
+        return self._timestep(results)
 
     def _step(self, actions: Mapping[str, torch.Tensor]) -> TimeStep:
         stacked = torch.stack([actions[a] for a in self.spec.agents], dim=1).to(torch.int32)
@@ -114,10 +107,10 @@ class SmaxEnv(MultiAgentEnv):
             jax_actions = jax.dlpack.from_dlpack(stacked)  # on the tensor's device
             if jax_actions.devices() != {self.jax_device}:
                 jax_actions = jax.device_put(jax_actions, self.jax_device)
-        self._keys, self._states, self._totals, *buffers = self.programs.step(
+        self._keys, self._states, self._totals, results = self.programs.step(
             self._keys, self._states, self._totals, jax_actions
         )
-        return self._timestep(*buffers)
+        return self._timestep(results)
 
     @property
     def jax_state(self) -> Any:
@@ -134,7 +127,7 @@ class SmaxEnv(MultiAgentEnv):
         if self._keys is None:
             raise RuntimeError(f"{self.spec.name}: call reset() before set_jax_state()")
         self._states = jax.device_put(strong_types(states), self.jax_device)
-        timestep = self._timestep(*self.programs.observe(self._states, self._totals))
+        timestep = self._timestep(self.programs.observe(self._states, self._totals))
         self._action_mask = timestep.action_mask
         return timestep
 
@@ -152,31 +145,31 @@ class SmaxEnv(MultiAgentEnv):
         world = jax.device_get(jax.tree.map(lambda x: x[index], self._states.state))
         return draw_smax(self.jax_env, world, self.spec.name, width, height)
 
-    def _timestep(self, floats: jax.Array, bools: jax.Array) -> TimeStep:
-        """A TimeStep of views into the two buffers a program returned (`smax_jax.pack`)."""
-        agents, a = self.spec.agents, len(self.spec.agents)
-        f = self._pieces(floats, self._float_layout)
-        b = self._pieces(bools, self._bool_layout)
-        return TimeStep(
-            obs=dict(zip(agents, f[:a], strict=True)),
-            state=f[2 * a],
-            reward=dict(zip(agents, f[2 * a + 2 : 3 * a + 2], strict=True)),
-            terminated=b[2 * a],
-            truncated=b[2 * a + 1],
-            final_obs=dict(zip(agents, f[a : 2 * a], strict=True)),
-            final_state=f[2 * a + 1],
-            action_mask=dict(zip(agents, b[:a], strict=True)),
-            info=dict(zip(INFO_KEYS, f[3 * a + 2 :], strict=True)),
-            final_action_mask=dict(zip(agents, b[a : 2 * a], strict=True)),
-        )
-
-    def _pieces(self, array: jax.Array, layout: Layout) -> list[torch.Tensor]:
-        """The tensors laid out in a flat buffer, sharing its memory where devices allow."""
+    def _timestep(self, results: Results) -> TimeStep:
+        """A TimeStep of tensors sharing the buffers of a program's `Results`."""
+        agents = self.spec.agents
         if self._host_views:  # numpy views cost a fraction of torch's slicing
-            host = np.asarray(array)
-            return [torch.from_numpy(host[i:j].reshape(shape)) for i, j, shape in layout]
-        flat = self._torch(array)
-        return [flat[i:j].view(shape) for i, j, shape in layout]
+            r = Results(*(np.asarray(x) for x in results))
+            tensor = torch.from_numpy
+        else:
+            r = Results(*(self._torch(x) for x in results))
+            tensor = _same
+
+        def per_agent(x: Any) -> dict[str, torch.Tensor]:
+            return {a: tensor(x[i]) for i, a in enumerate(agents)}
+
+        return TimeStep(
+            obs=per_agent(r.obs),
+            state=tensor(r.state),
+            reward=per_agent(r.reward),
+            terminated=tensor(r.terminated),
+            truncated=tensor(r.truncated),
+            final_obs=per_agent(r.final_obs),
+            final_state=tensor(r.final_state),
+            action_mask=per_agent(r.avail),
+            info={key: tensor(r.info[i]) for i, key in enumerate(INFO_KEYS)},
+            final_action_mask=per_agent(r.final_avail),
+        )
 
     def _torch(self, array: jax.Array) -> torch.Tensor:
         """`array` as a tensor on the spec's device, sharing JAX's buffer where it can."""
@@ -248,17 +241,8 @@ def draw_smax(env: Any, world: Any, title: str, width: int, height: int) -> np.n
     return np.asarray(canvas.buffer_rgba())[:, :, :3].copy()
 
 
-Layout = tuple[tuple[int, int, tuple[int, ...]], ...]
-
-
-def _layout(shapes: list[tuple[int, ...]]) -> Layout:
-    """(start, stop, shape) of each piece packed one after another into a flat buffer."""
-    layout, start = [], 0
-    for shape in shapes:
-        stop = start + int(np.prod(shape))
-        layout.append((start, stop, shape))
-        start = stop
-    return tuple(layout)
+def _same(tensor: torch.Tensor) -> torch.Tensor:
+    return tensor
 
 
 def _jax_device(device: torch.device) -> jax.Device:
