@@ -217,10 +217,16 @@ def test_same_seed_same_numbers_and_different_seeds_differ(env3m):
 
 
 def test_results_share_memory_with_jax_on_cpu(env3m):
-    """DLPack hands JAX's buffers to torch without copying."""
-    array = jnp.arange(6, dtype=jnp.float32).reshape(2, 3)
-    tensor = env3m._torch(array)
-    assert tensor.data_ptr() == array.unsafe_buffer_pointer()
+    """A step's tensors are views of JAX's CPU buffers, not copies: agent i's observation
+    starts i blocks into the agent-major array."""
+    env3m.reset(seed=0)
+    results = env3m.programs.observe(env3m.jax_state, env3m._totals)
+    timestep = env3m._timestep(results)
+    assert timestep.state.data_ptr() == results.state.unsafe_buffer_pointer()
+    block = NUM_ENVS * env3m.jax_env.obs_size * 4  # float32 bytes per agent
+    for i, agent in enumerate(env3m.spec.agents):
+        assert timestep.obs[agent].data_ptr() == results.obs.unsafe_buffer_pointer() + i * block
+        assert timestep.obs[agent].is_contiguous()
 
 
 def test_episode_statistics_sum_each_episodes_mean_rewards(env3m):

@@ -2,8 +2,8 @@
 
 All copies step together in one jitted, vmapped call (`envs.tasks.smax_jax`), episode
 statistics included, and the results reach torch without a copy when JAX and torch share
-the device: on the CPU through numpy's buffer protocol (a few microseconds, DLPack's
-export costs several times that), on a CUDA GPU through DLPack. `render(i)` draws copy i from above with
+the device: on the CPU as numpy views of JAX's buffers (a few microseconds; a DLPack export
+costs several times that), on a CUDA GPU through DLPack. `render(i)` draws copy i from above with
 matplotlib (what JaxMARL's visualiser shows: units, teams, attacks; plus health bars).
 """
 
