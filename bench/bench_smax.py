@@ -5,7 +5,10 @@ with the same pre-drawn random actions (drawing is not timed; an attack on an en
 out of range does nothing in SMAX, so unmasked actions are fine with validation off):
 
 - raw: `jit(vmap(HeuristicEnemySMAX.step))` (JaxMARL's autoreset step, final
-  observation lost), results left as JAX arrays;
+  observation lost), results left as JAX arrays: the issue's reference;
+- raw, waiting: the same loop, waiting for each step's observations, rewards and dones
+  before dispatching the next step, as any learner must (its policy reads them); the
+  ratio to it says what the suite adds beyond that wait;
 - suite: `envs.make("smax/3m").step`, which also keeps the final observation, returns
   action masks and episode statistics, and hands everything to torch (zero-copy), then
   waits for the results as a learner must (the raw loop never reads its results, so JAX
@@ -36,6 +39,7 @@ import envs
 from envs.manifest import package_versions
 
 MAP = "3m"
+WAITING = "raw, waiting for each step"
 
 
 def _actions(num_envs: int, steps: int, seed: int) -> np.ndarray:
@@ -44,8 +48,9 @@ def _actions(num_envs: int, steps: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, n_actions, size=(steps, 3, num_envs), dtype=np.int32)
 
 
-def raw_jaxmarl(num_envs: int, steps: int, seed: int) -> tuple[float, float]:
-    """(compile seconds, env steps per second) of JaxMARL's vmapped autoreset step."""
+def raw_jaxmarl(num_envs: int, steps: int, seed: int, wait: bool = False) -> tuple[float, float]:
+    """(compile seconds, env steps per second) of JaxMARL's vmapped autoreset step; `wait`:
+    block on each step's results before dispatching the next."""
     env = HeuristicEnemySMAX(scenario=map_name_to_scenario(MAP))
 
     def step_one(key, state, actions):
@@ -68,6 +73,8 @@ def raw_jaxmarl(num_envs: int, steps: int, seed: int) -> tuple[float, float]:
     start = time.perf_counter()
     for action in actions[2:]:
         keys, states, obs, reward, done = step(keys, states, action)
+        if wait:
+            jax.block_until_ready((obs, reward, done))
     jax.block_until_ready((states, obs, reward, done))
     return compile_seconds, steps * num_envs / (time.perf_counter() - start)
 
@@ -114,6 +121,7 @@ def main() -> None:
     for copies, steps in zip(args.copies, args.steps, strict=True):
         configs = {
             "raw JaxMARL jit(vmap(step))": lambda c=copies, s=steps: raw_jaxmarl(c, s, args.seed),
+            WAITING: lambda c=copies, s=steps: raw_jaxmarl(c, s, args.seed, wait=True),
             "suite, no validation": lambda c=copies, s=steps: suite(c, s, args.seed, masked=False),
             "suite, masked random actions": lambda c=copies, s=steps: suite(c, s, args.seed, masked=True),
         }
@@ -123,7 +131,7 @@ def main() -> None:
         for _ in range(args.repeats):
             for label, run in configs.items():
                 runs[label].append(run())
-        reference = None
+        reference = waiting = None
         for label, results in runs.items():
             compile_seconds = results[0][0]  # the first run compiles; later ones hit the cache
             sps = max(r[1] for r in results)
@@ -139,12 +147,18 @@ def main() -> None:
             else:
                 row["overhead_vs_raw"] = round(reference / sps - 1.0, 4)
                 row["ratio_to_raw"] = round(sps / reference, 3)
+            if label == WAITING:
+                waiting = sps
+            elif waiting is not None:
+                row["ratio_to_raw_waiting"] = round(sps / waiting, 3)
             rows.append(row)
             extra = (
                 f"  {row['ratio_to_raw']:.2f}x raw (overhead {row['overhead_vs_raw']:+.1%})"
                 if "overhead_vs_raw" in row
                 else ""
             )
+            if "ratio_to_raw_waiting" in row:
+                extra += f", {row['ratio_to_raw_waiting']:.2f}x raw waiting"
             print(
                 f"{label:<30} copies={copies:<5} compile {compile_seconds:6.2f} s {sps:>11.0f} steps/s{extra}",
                 flush=True,

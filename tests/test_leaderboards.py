@@ -525,6 +525,12 @@ def test_reference_data_is_read_with_its_source():
     over = {r.algorithm: r for r in reference.final_values("bidexhands", "bidexhands/ShadowHandOver")}
     assert over["happo"].mean == pytest.approx(27.2264) and over["happo"].seeds == 10
     assert "Isaac Gym" in reference.describe("bidexhands") and "JMLR" in reference.describe("harl_smac")
+    # HARL's own code measured on a 2-core machine (issue 5): MAPPO 1,204 at 300k, HAPPO about
+    # 1,100 by 150k, the budget of mamujoco-laptop's HalfCheetah group
+    cheetah = "mamujoco/HalfCheetah-2x3"
+    assert {r.algorithm: r.mean for r in reference.final_values("harl_code_2core", cheetah)} == {"MAPPO": 1204}
+    at_150k = {r.algorithm: r.mean for r in reference.final_values("harl_code_2core_150k", cheetah)}
+    assert at_150k == {"HAPPO": 1100} and "150k" in reference.describe("harl_code_2core_150k")
 
 
 def test_report_on_references_without_runs(tmp_path):
