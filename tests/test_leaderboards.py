@@ -528,7 +528,9 @@ def test_reference_data_is_read_with_its_source():
     # HARL's own code measured on a 2-core machine (issue 5): MAPPO 1,204 at 300k, HAPPO about
     # 1,100 by 150k, the budget of mamujoco-laptop's HalfCheetah group
     cheetah = "mamujoco/HalfCheetah-2x3"
-    assert {r.algorithm: r.mean for r in reference.final_values("harl_code_2core", cheetah)} == {"MAPPO": 1204}
+    assert {r.algorithm: r.mean for r in reference.final_values("harl_code_2core", cheetah)} == {
+        "MAPPO": 1204
+    }
     at_150k = {r.algorithm: r.mean for r in reference.final_values("harl_code_2core_150k", cheetah)}
     assert at_150k == {"HAPPO": 1100} and "150k" in reference.describe("harl_code_2core_150k")
 
