@@ -488,7 +488,7 @@ def test_paper_suites_dry_run(suite, tasks, algorithms, references, seeds, tmp_p
 
 
 # measured wall time of each laptop suite's whole build on this 2-core machine, 2 workers
-LAPTOP_BUILD_MINUTES = {"mamujoco-laptop": 84, "smax-laptop": 87, "mpe-laptop": 69}
+LAPTOP_BUILD_MINUTES = {"mamujoco-laptop": 48, "smax-laptop": 57, "mpe-laptop": 69}
 
 
 @pytest.mark.parametrize(
@@ -498,10 +498,11 @@ def test_laptop_suites_dry_run_estimates_are_within_a_quarter_of_their_builds(
     suite, planned, tmp_path, capsys
 ):
     """A fresh build's dry-run estimate on two workers (from the suite's measured throughput)
-    is within 25% of the time the build took: mamujoco-laptop 84 min (5,044 s wall, one
-    session); smax-laptop 87 min (10,487 s of run time summed over its 36 runs, halved: its
-    build ran over two sessions); mpe-laptop 69 min (4,159 s wall, one session, against 63 min
-    estimated beforehand)."""
+    is within 25% of the time the build took: mamujoco-laptop 48 min (2,896 s wall, against 55
+    min estimated beforehand; its HalfCheetah group was then rebuilt with 8 copies in 1,908 s of
+    run time against the 20-copy runs' 1,919 s); smax-laptop 57 min (3,413 s wall, against 59
+    min estimated beforehand); mpe-laptop 69 min (4,159 s wall, against 63 min estimated
+    beforehand). The suite files now hold the throughput these builds measured."""
     assert build.main([suite, "--dry-run", "--workers", "2", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
     assert f"{planned} runs planned, 0 finished" in printed
